@@ -31,6 +31,7 @@ public final class ItemIndex implements AutoCloseable {
     private final NDArray matrix;
     private final int[] popularOrder;
     private final Map<String, Integer> rowOf;
+    private final long maxScoresPerProduct;
 
     /**
      * Takes ownership of {@code matrix} ([ids.length, dim]); it is closed with the index.
@@ -38,6 +39,14 @@ public final class ItemIndex implements AutoCloseable {
      * @param counts popularity of each row (interactions in training)
      */
     public ItemIndex(String[] ids, long[] counts, NDArray matrix) {
+        this(ids, counts, matrix, MAX_SCORES_PER_PRODUCT);
+    }
+
+    ItemIndex(String[] ids, long[] counts, NDArray matrix, long maxScoresPerProduct) {
+        if (maxScoresPerProduct <= 0) {
+            throw new IllegalArgumentException("maxScoresPerProduct must be > 0");
+        }
+        this.maxScoresPerProduct = maxScoresPerProduct;
         if (ids.length != counts.length) {
             throw new IllegalArgumentException("ids and counts differ in length");
         }
@@ -104,7 +113,7 @@ public final class ItemIndex implements AutoCloseable {
         if (kk == 0 || b == 0) {
             return new TopK(b, kk, rows, scores);
         }
-        int chunk = (int) Math.max(1, Math.min(b, MAX_SCORES_PER_PRODUCT / ids.length));
+        int chunk = (int) Math.max(1, Math.min(b, maxScoresPerProduct / ids.length));
         try (NDArray itemsT = matrix.transpose()) {
             for (int from = 0; from < b; from += chunk) {
                 int to = Math.min(b, from + chunk);

@@ -26,13 +26,15 @@ public final class ServingModel implements AutoCloseable {
     /** Items put through the item tower at once when building the item matrix. */
     static final int ITEM_CHUNK = 8192;
 
-    private final ModelArtifacts artifacts;
+    private final String version;
     private final TwoTowerModel model;
+    private final boolean ownsModel;
     private final ItemIndex index;
 
-    private ServingModel(ModelArtifacts artifacts, TwoTowerModel model, ItemIndex index) {
-        this.artifacts = artifacts;
+    private ServingModel(String version, TwoTowerModel model, boolean ownsModel, ItemIndex index) {
+        this.version = version;
         this.model = model;
+        this.ownsModel = ownsModel;
         this.index = index;
     }
 
@@ -44,11 +46,23 @@ public final class ServingModel implements AutoCloseable {
         }
         TwoTowerModel model = artifacts.loadModel(device);
         try {
-            return new ServingModel(artifacts, model, buildIndex(model, artifacts.catalogue()));
+            return new ServingModel(artifacts.manifest().version(), model, true,
+                    buildIndex(model, artifacts.catalogue()));
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
+    }
+
+    /**
+     * Serves a model that has not been written yet (to evaluate it before writing its version).
+     * The model stays the caller's: {@link #close()} closes only the item matrix.
+     */
+    public static ServingModel ofUnsaved(String version, TwoTowerModel model, ItemCatalogue catalogue) {
+        if (catalogue.size() == 0) {
+            throw new IllegalArgumentException("empty catalogue");
+        }
+        return new ServingModel(version, model, false, buildIndex(model, catalogue));
     }
 
     /** Item vectors of the whole catalogue, computed in chunks, as an index owned by the model. */
@@ -75,11 +89,7 @@ public final class ServingModel implements AutoCloseable {
     }
 
     public String version() {
-        return artifacts.manifest().version();
-    }
-
-    public ModelManifest manifest() {
-        return artifacts.manifest();
+        return version;
     }
 
     public ModelConfig config() {
@@ -148,14 +158,41 @@ public final class ServingModel implements AutoCloseable {
         return items.toArray(new ScoredItem[0]);
     }
 
+    /** Whether the catalogue holds {@code itemId}. */
+    public boolean knows(String itemId) {
+        return index.rowOf(itemId) >= 0;
+    }
+
+    /**
+     * Whether the catalogue holds any of {@code itemIds} (false for null or empty): a user none of
+     * whose history the model knows is a cold start, better served by {@link #popular}.
+     */
+    public boolean knowsAny(String[] itemIds) {
+        if (itemIds != null) {
+            for (String id : itemIds) {
+                if (id != null && index.rowOf(id) >= 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The item index (matrix, ids, popularity). Owned by this model. */
     public ItemIndex index() {
         return index;
     }
 
+    /** The manager that owns the parameters and the item matrix (for leak checks in tests). */
+    NDManager manager() {
+        return model.getNDManager();
+    }
+
     @Override
     public void close() {
         index.close();
-        model.close();
+        if (ownsModel) {
+            model.close();
+        }
     }
 }
