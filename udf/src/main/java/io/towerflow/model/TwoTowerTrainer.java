@@ -31,7 +31,9 @@ import java.util.function.Consumer;
  * takes their gradients and updates only those rows and their moments, on a heap copy of the
  * tables that is written back into the model at the end of every epoch. DJL's optimizers take no
  * sparse gradients, and dense Adam over the full tables costs time in proportion to the table
- * size on every step (see STACK-NOTES.md and docs/ for measurements).
+ * size on every step: measured on 2 cores, DJL's Adam over the three default tables (262,144 +
+ * 8,192 + 65,536 rows × 32) alone took 95–280 ms a step, while a whole lazy step (batch 256,
+ * history 50, forward, backward, all updates) takes about 11–15 ms.
  *
  * <p>Deterministic for a given seed, data and thread count. Every step runs under its own
  * sub-manager and an {@link NDScope}, so nothing accumulates across steps.
@@ -214,6 +216,10 @@ public final class TwoTowerTrainer {
                 }
                 batch.fill(data, order, from, to, itemRow, catRow, userRow, negLogQ, config);
                 float loss = step(batch);
+                if (!Float.isFinite(loss)) {
+                    throw new ArithmeticException("training diverged: loss " + loss + " at epoch "
+                            + epoch + " step " + (steps + 1) + "; parameters are unusable");
+                }
                 steps++;
                 examples += to - from;
                 epochLoss += loss;

@@ -9,7 +9,9 @@ import java.util.Set;
  *
  * @param actions {@link io.towerflow.records.Action#code()} of each history entry
  * @param ts event time of each history entry, epoch ms
- * @param now request time, epoch ms
+ * @param now request time, epoch ms. History weights decay with age, but as they are normalised
+ *     the decay from {@code now} to the newest entry cancels (see {@link HistoryWeights}): today
+ *     the vector does not depend on {@code now}.
  * @param exclude ids to leave out of the result (may be null or empty)
  */
 public record UserQuery(
