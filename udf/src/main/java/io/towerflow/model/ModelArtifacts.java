@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -86,6 +87,12 @@ public final class ModelArtifacts {
         }
         Path tmp = Files.createTempDirectory(root, ".tmp-" + manifest.version() + "-");
         try {
+            try {
+                // createTempDirectory makes it owner-only; a version is read by other users (the job)
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system
+            }
             try (OutputStream out = Files.newOutputStream(tmp.resolve(PARAMETERS))) {
                 model.saveParameters(out);
             }
