@@ -1,0 +1,213 @@
+package io.towerflow.model;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The items a model version knows: id, category (may be null) and how often the item was acted on
+ * in the training data (popularity, and the sampling probability of the logQ correction). Stored
+ * as {@code items.csv} with header {@code itemId,categoryId,count}; fields holding a comma, quote
+ * or line break are quoted as in RFC 4180, an absent category is an empty field.
+ */
+public final class ItemCatalogue {
+    public static final String HEADER = "itemId,categoryId,count";
+
+    private final String[] itemIds;
+    private final String[] categoryIds;
+    private final long[] counts;
+
+    public ItemCatalogue(String[] itemIds, String[] categoryIds, long[] counts) {
+        if (itemIds.length != categoryIds.length || itemIds.length != counts.length) {
+            throw new IllegalArgumentException("catalogue columns differ in length");
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < itemIds.length; i++) {
+            if (itemIds[i] == null || itemIds[i].isEmpty()) {
+                throw new IllegalArgumentException("catalogue row " + i + " has no item id");
+            }
+            if (!seen.add(itemIds[i])) {
+                throw new IllegalArgumentException("duplicate item id " + itemIds[i]);
+            }
+            if (counts[i] < 0) {
+                throw new IllegalArgumentException("negative count for item " + itemIds[i]);
+            }
+        }
+        this.itemIds = itemIds.clone();
+        this.categoryIds = categoryIds.clone();
+        this.counts = counts.clone();
+    }
+
+    public int size() {
+        return itemIds.length;
+    }
+
+    public String itemId(int i) {
+        return itemIds[i];
+    }
+
+    /** Null when the item has no category. */
+    public String categoryId(int i) {
+        return categoryIds[i];
+    }
+
+    public long count(int i) {
+        return counts[i];
+    }
+
+    public String[] itemIds() {
+        return itemIds.clone();
+    }
+
+    public String[] categoryIds() {
+        return categoryIds.clone();
+    }
+
+    public long[] counts() {
+        return counts.clone();
+    }
+
+    public long totalCount() {
+        long t = 0;
+        for (long c : counts) {
+            t += c;
+        }
+        return t;
+    }
+
+    public void write(Path file) throws IOException {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            write(w);
+        }
+    }
+
+    public void write(Writer out) throws IOException {
+        BufferedWriter w = out instanceof BufferedWriter ? (BufferedWriter) out : new BufferedWriter(out);
+        w.write(HEADER);
+        w.write('\n');
+        for (int i = 0; i < itemIds.length; i++) {
+            w.write(quote(itemIds[i]));
+            w.write(',');
+            w.write(categoryIds[i] == null ? "" : quote(categoryIds[i]));
+            w.write(',');
+            w.write(Long.toString(counts[i]));
+            w.write('\n');
+        }
+        w.flush();
+    }
+
+    public static ItemCatalogue read(Path file) throws IOException {
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            return read(r);
+        }
+    }
+
+    /** Parses {@code items.csv}; throws {@link IOException} naming the line on any malformation. */
+    public static ItemCatalogue read(Reader in) throws IOException {
+        BufferedReader r = in instanceof BufferedReader ? (BufferedReader) in : new BufferedReader(in);
+        List<String> ids = new ArrayList<>();
+        List<String> cats = new ArrayList<>();
+        List<Long> counts = new ArrayList<>();
+        List<String> fields = new ArrayList<>();
+        int record = 0;
+        boolean header = true;
+        while (readRecord(r, fields)) {
+            record++;
+            if (header) {
+                if (fields.size() != 3 || !String.join(",", fields).equals(HEADER)) {
+                    throw new IOException("items.csv: header must be '" + HEADER + "'");
+                }
+                header = false;
+                continue;
+            }
+            if (fields.size() != 3) {
+                throw new IOException("items.csv record " + record + ": expected 3 fields, got " + fields.size());
+            }
+            ids.add(fields.get(0));
+            cats.add(fields.get(1).isEmpty() ? null : fields.get(1));
+            try {
+                counts.add(Long.parseLong(fields.get(2)));
+            } catch (NumberFormatException e) {
+                throw new IOException("items.csv record " + record + ": bad count '" + fields.get(2) + "'");
+            }
+        }
+        if (header) {
+            throw new IOException("items.csv is empty (no header)");
+        }
+        long[] c = new long[counts.size()];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = counts.get(i);
+        }
+        try {
+            return new ItemCatalogue(ids.toArray(new String[0]), cats.toArray(new String[0]), c);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("items.csv: " + e.getMessage());
+        }
+    }
+
+    static String quote(String s) {
+        boolean needs = false;
+        for (int i = 0; i < s.length() && !needs; i++) {
+            char ch = s.charAt(i);
+            needs = ch == ',' || ch == '"' || ch == '\n' || ch == '\r';
+        }
+        return needs ? '"' + s.replace("\"", "\"\"") + '"' : s;
+    }
+
+    /** Reads one CSV record into {@code out}; false at end of input. */
+    private static boolean readRecord(BufferedReader r, List<String> out) throws IOException {
+        out.clear();
+        int ch = r.read();
+        if (ch == -1) {
+            return false;
+        }
+        StringBuilder field = new StringBuilder();
+        boolean quoted = false;
+        boolean inQuotes = false;
+        while (true) {
+            if (inQuotes) {
+                if (ch == -1) {
+                    throw new IOException("items.csv: unterminated quoted field");
+                }
+                if (ch == '"') {
+                    r.mark(1);
+                    int next = r.read();
+                    if (next == '"') {
+                        field.append('"');
+                    } else {
+                        inQuotes = false;
+                        if (next != -1) {
+                            r.reset();
+                        }
+                    }
+                } else {
+                    field.append((char) ch);
+                }
+            } else if (ch == '"' && field.length() == 0 && !quoted) {
+                inQuotes = true;
+                quoted = true;
+            } else if (ch == ',') {
+                out.add(field.toString());
+                field.setLength(0);
+                quoted = false;
+            } else if (ch == '\n' || ch == -1) {
+                out.add(field.toString());
+                return true;
+            } else if (ch == '\r') {
+                // tolerate CRLF
+            } else {
+                field.append((char) ch);
+            }
+            ch = r.read();
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package io.towerflow.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+
+/**
+ * Shapes and hyper-parameters of the two-tower model. Everything needed to rebuild the blocks
+ * from a parameter file is here, so a version's manifest carries the whole record.
+ *
+ * @param dim output dimension of both towers (the vectors are L2-normalised)
+ * @param embeddingDim width of every hashed embedding table
+ * @param hidden width of the hidden layer of each tower's MLP
+ * @param itemBuckets rows of the item-id table (shared by both towers)
+ * @param categoryBuckets rows of the category table (shared by both towers)
+ * @param userBuckets rows of the user-id table
+ * @param historyLength how many of a user's latest acts the user tower pools
+ * @param recencyHalfLifeMs half-life of an act's weight in the pooled history
+ * @param temperature softmax temperature of training (logits = cosine / temperature)
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record ModelConfig(
+        int dim,
+        int embeddingDim,
+        int hidden,
+        int itemBuckets,
+        int categoryBuckets,
+        int userBuckets,
+        int historyLength,
+        long recencyHalfLifeMs,
+        double temperature) {
+
+    public static final int DEFAULT_DIM = 64;
+    public static final int DEFAULT_EMBEDDING_DIM = 32;
+    public static final int DEFAULT_HIDDEN = 128;
+    public static final int DEFAULT_ITEM_BUCKETS = 262_144;
+    public static final int DEFAULT_CATEGORY_BUCKETS = 8_192;
+    public static final int DEFAULT_USER_BUCKETS = 65_536;
+    public static final int DEFAULT_HISTORY_LENGTH = 50;
+    public static final long DEFAULT_RECENCY_HALF_LIFE_MS = 3_600_000L;
+    public static final double DEFAULT_TEMPERATURE = 0.05;
+
+    public ModelConfig {
+        require(dim > 0, "dim must be > 0");
+        require(embeddingDim > 0, "embeddingDim must be > 0");
+        require(hidden > 0, "hidden must be > 0");
+        require(itemBuckets > 0, "itemBuckets must be > 0");
+        require(categoryBuckets > 0, "categoryBuckets must be > 0");
+        require(userBuckets > 0, "userBuckets must be > 0");
+        require(historyLength > 0, "historyLength must be > 0");
+        require(recencyHalfLifeMs > 0, "recencyHalfLifeMs must be > 0");
+        require(temperature > 0 && Double.isFinite(temperature), "temperature must be > 0");
+    }
+
+    /** The defaults of DESIGN.md: d = 64, 32-wide embeddings, 128 hidden, N = 50, 1 h, τ = 0.05. */
+    public static ModelConfig defaults() {
+        return new ModelConfig(
+                DEFAULT_DIM,
+                DEFAULT_EMBEDDING_DIM,
+                DEFAULT_HIDDEN,
+                DEFAULT_ITEM_BUCKETS,
+                DEFAULT_CATEGORY_BUCKETS,
+                DEFAULT_USER_BUCKETS,
+                DEFAULT_HISTORY_LENGTH,
+                DEFAULT_RECENCY_HALF_LIFE_MS,
+                DEFAULT_TEMPERATURE);
+    }
+
+    public ModelConfig withDim(int v) {
+        return new ModelConfig(v, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets,
+                historyLength, recencyHalfLifeMs, temperature);
+    }
+
+    public ModelConfig withEmbeddingDim(int v) {
+        return new ModelConfig(dim, v, hidden, itemBuckets, categoryBuckets, userBuckets,
+                historyLength, recencyHalfLifeMs, temperature);
+    }
+
+    public ModelConfig withHidden(int v) {
+        return new ModelConfig(dim, embeddingDim, v, itemBuckets, categoryBuckets, userBuckets,
+                historyLength, recencyHalfLifeMs, temperature);
+    }
+
+    public ModelConfig withBuckets(int items, int categories, int users) {
+        return new ModelConfig(dim, embeddingDim, hidden, items, categories, users,
+                historyLength, recencyHalfLifeMs, temperature);
+    }
+
+    public ModelConfig withHistoryLength(int v) {
+        return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
+                userBuckets, v, recencyHalfLifeMs, temperature);
+    }
+
+    public ModelConfig withRecencyHalfLifeMs(long v) {
+        return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
+                userBuckets, historyLength, v, temperature);
+    }
+
+    public ModelConfig withTemperature(double v) {
+        return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
+                userBuckets, historyLength, recencyHalfLifeMs, v);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,359 @@
+package io.towerflow.model;
+
+import io.towerflow.records.BehaviorEvent;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Training examples built from behaviour events: every event (user u acts on item i at t) is an
+ * example whose input is u's history before t — the latest {@code historyLength} (item,
+ * category, action, ts) of u — and whose target is i with its category. An event without history
+ * is kept: it still trains the user-id embedding and the item tower.
+ *
+ * <p>Events are grouped per user and kept in time order (ties in arrival order), so the input
+ * need not be globally time-ordered. Storage is columnar (about 25 bytes an event); a history is a
+ * range of its user's events, not a copy. Instances are views: {@link #splitLastPerUser()} gives a
+ * training and a held-out view over the same events.
+ */
+public final class TrainingExamples {
+    final int historyLength;
+    final String[] userIds;
+    final String[] itemIds;
+    /** Dense category index → id; an absent category has index -1. */
+    final String[] categoryIds;
+    /** Events of user u are [userStart[u], userStart[u+1]), oldest first. */
+    final int[] userStart;
+    final int[] eventUser;
+    final int[] eventItem;
+    final int[] eventCategory;
+    final byte[] eventAction;
+    final long[] eventTs;
+    /** The events that are examples in this view. */
+    final int[] positions;
+
+    private TrainingExamples(
+            int historyLength,
+            String[] userIds,
+            String[] itemIds,
+            String[] categoryIds,
+            int[] userStart,
+            int[] eventUser,
+            int[] eventItem,
+            int[] eventCategory,
+            byte[] eventAction,
+            long[] eventTs,
+            int[] positions) {
+        this.historyLength = historyLength;
+        this.userIds = userIds;
+        this.itemIds = itemIds;
+        this.categoryIds = categoryIds;
+        this.userStart = userStart;
+        this.eventUser = eventUser;
+        this.eventItem = eventItem;
+        this.eventCategory = eventCategory;
+        this.eventAction = eventAction;
+        this.eventTs = eventTs;
+        this.positions = positions;
+    }
+
+    private TrainingExamples view(int[] newPositions) {
+        return new TrainingExamples(historyLength, userIds, itemIds, categoryIds, userStart,
+                eventUser, eventItem, eventCategory, eventAction, eventTs, newPositions);
+    }
+
+    /**
+     * Builds examples from events (time-ordered per user is expected; out-of-order events of a
+     * user are put in time order). Events without user, item or action are skipped.
+     */
+    public static TrainingExamples fromEvents(Iterable<BehaviorEvent> events, int historyLength) {
+        if (historyLength <= 0) {
+            throw new IllegalArgumentException("historyLength must be > 0");
+        }
+        Map<String, Integer> users = new HashMap<>();
+        Map<String, Integer> items = new HashMap<>();
+        Map<String, Integer> cats = new HashMap<>();
+        List<String> userList = new ArrayList<>();
+        List<String> itemList = new ArrayList<>();
+        List<String> catList = new ArrayList<>();
+        IntList user = new IntList();
+        IntList item = new IntList();
+        IntList cat = new IntList();
+        ByteList action = new ByteList();
+        LongList ts = new LongList();
+        for (BehaviorEvent e : events) {
+            if (e == null || e.userId == null || e.itemId == null || e.action == null) {
+                continue;
+            }
+            user.add(intern(users, userList, e.userId));
+            item.add(intern(items, itemList, e.itemId));
+            cat.add(e.categoryId == null ? -1 : intern(cats, catList, e.categoryId));
+            action.add(e.action.code());
+            ts.add(e.ts);
+        }
+        int n = user.size;
+        int nu = userList.size();
+        // stable counting sort by user, then time order inside each user
+        int[] start = new int[nu + 1];
+        for (int i = 0; i < n; i++) {
+            start[user.data[i] + 1]++;
+        }
+        for (int u = 0; u < nu; u++) {
+            start[u + 1] += start[u];
+        }
+        int[] fill = Arrays.copyOf(start, nu);
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[fill[user.data[i]]++] = i;
+        }
+        long[] tsArr = ts.data;
+        for (int u = 0; u < nu; u++) {
+            boolean sorted = true;
+            for (int p = start[u] + 1; p < start[u + 1] && sorted; p++) {
+                sorted = tsArr[order[p - 1]] <= tsArr[order[p]];
+            }
+            if (!sorted) {
+                Integer[] seg = new Integer[start[u + 1] - start[u]];
+                for (int p = 0; p < seg.length; p++) {
+                    seg[p] = order[start[u] + p];
+                }
+                Arrays.sort(seg, (a, b) -> a.equals(b) ? 0
+                        : tsArr[a] != tsArr[b] ? Long.compare(tsArr[a], tsArr[b]) : Integer.compare(a, b));
+                for (int p = 0; p < seg.length; p++) {
+                    order[start[u] + p] = seg[p];
+                }
+            }
+        }
+        int[] eUser = new int[n];
+        int[] eItem = new int[n];
+        int[] eCat = new int[n];
+        byte[] eAction = new byte[n];
+        long[] eTs = new long[n];
+        for (int p = 0; p < n; p++) {
+            int i = order[p];
+            eUser[p] = user.data[i];
+            eItem[p] = item.data[i];
+            eCat[p] = cat.data[i];
+            eAction[p] = action.data[i];
+            eTs[p] = tsArr[i];
+        }
+        int[] positions = new int[n];
+        for (int p = 0; p < n; p++) {
+            positions[p] = p;
+        }
+        return new TrainingExamples(historyLength, userList.toArray(new String[0]),
+                itemList.toArray(new String[0]), catList.toArray(new String[0]), start, eUser,
+                eItem, eCat, eAction, eTs, positions);
+    }
+
+    private static int intern(Map<String, Integer> map, List<String> list, String id) {
+        Integer i = map.get(id);
+        if (i == null) {
+            i = list.size();
+            map.put(id, i);
+            list.add(id);
+        }
+        return i;
+    }
+
+    /** Held-out split: the last event of each user who has history before it. */
+    public record Split(TrainingExamples train, TrainingExamples heldOut) {}
+
+    /**
+     * Splits this view: for each user, the user's last example in this view is held out when the
+     * user has at least one earlier event; everything else trains.
+     */
+    public Split splitLastPerUser() {
+        boolean[] lastOfUser = new boolean[positions.length];
+        int[] lastPos = new int[userIds.length];
+        Arrays.fill(lastPos, -1);
+        for (int i = 0; i < positions.length; i++) {
+            int p = positions[i];
+            int u = eventUser[p];
+            if (lastPos[u] < 0 || positions[lastPos[u]] < p) {
+                lastPos[u] = i;
+            }
+        }
+        int held = 0;
+        for (int u = 0; u < userIds.length; u++) {
+            int i = lastPos[u];
+            if (i >= 0 && positions[i] > userStart[u]) {
+                lastOfUser[i] = true;
+                held++;
+            }
+        }
+        int[] train = new int[positions.length - held];
+        int[] heldOut = new int[held];
+        int t = 0;
+        int h = 0;
+        for (int i = 0; i < positions.length; i++) {
+            if (lastOfUser[i]) {
+                heldOut[h++] = positions[i];
+            } else {
+                train[t++] = positions[i];
+            }
+        }
+        return new Split(view(train), view(heldOut));
+    }
+
+    /** Number of examples in this view. */
+    public int size() {
+        return positions.length;
+    }
+
+    public int historyLength() {
+        return historyLength;
+    }
+
+    public String userId(int example) {
+        return userIds[eventUser[positions[example]]];
+    }
+
+    public String targetItemId(int example) {
+        return itemIds[eventItem[positions[example]]];
+    }
+
+    /** Null when the event had no category. */
+    public String targetCategoryId(int example) {
+        int c = eventCategory[positions[example]];
+        return c < 0 ? null : categoryIds[c];
+    }
+
+    public long ts(int example) {
+        return eventTs[positions[example]];
+    }
+
+    /** First event position of the example's history (inclusive). */
+    int historyFrom(int position) {
+        return Math.max(userStart[eventUser[position]], position - historyLength);
+    }
+
+    /** One example with its history spelt out (oldest first). */
+    public record Example(
+            String userId,
+            String[] historyItemIds,
+            String[] historyCategoryIds,
+            byte[] historyActions,
+            long[] historyTs,
+            String itemId,
+            String categoryId,
+            long ts) {}
+
+    public Example example(int i) {
+        int p = positions[i];
+        int from = historyFrom(p);
+        int len = p - from;
+        String[] hi = new String[len];
+        String[] hc = new String[len];
+        byte[] ha = new byte[len];
+        long[] ht = new long[len];
+        for (int j = 0; j < len; j++) {
+            int q = from + j;
+            hi[j] = itemIds[eventItem[q]];
+            hc[j] = eventCategory[q] < 0 ? null : categoryIds[eventCategory[q]];
+            ha[j] = eventAction[q];
+            ht[j] = eventTs[q];
+        }
+        return new Example(userId(i), hi, hc, ha, ht, targetItemId(i), targetCategoryId(i), ts(i));
+    }
+
+    /** The example as a serving query: its history, {@code now} = the event's time. */
+    public UserQuery query(int i, Set<String> exclude) {
+        Example e = example(i);
+        return new UserQuery(e.userId(), e.historyItemIds(), e.historyCategoryIds(),
+                e.historyActions(), e.historyTs(), e.ts(), exclude);
+    }
+
+    /**
+     * The catalogue of this view: every target item, its category (of its latest event here) and
+     * its number of examples; ordered by first appearance.
+     */
+    public ItemCatalogue catalogue() {
+        long[] count = new long[itemIds.length];
+        int[] cat = new int[itemIds.length];
+        long[] catTs = new long[itemIds.length];
+        Arrays.fill(catTs, Long.MIN_VALUE);
+        int[] firstSeen = new int[itemIds.length];
+        Arrays.fill(firstSeen, Integer.MAX_VALUE);
+        for (int p : positions) {
+            int it = eventItem[p];
+            count[it]++;
+            if (eventTs[p] >= catTs[it]) {
+                catTs[it] = eventTs[p];
+                cat[it] = eventCategory[p];
+            }
+            firstSeen[it] = Math.min(firstSeen[it], p);
+        }
+        Integer[] present = java.util.stream.IntStream.range(0, itemIds.length)
+                .filter(i -> count[i] > 0)
+                .boxed()
+                .toArray(Integer[]::new);
+        Arrays.sort(present, (a, b) -> Integer.compare(firstSeen[a], firstSeen[b]));
+        String[] ids = new String[present.length];
+        String[] cats = new String[present.length];
+        long[] counts = new long[present.length];
+        for (int j = 0; j < present.length; j++) {
+            int it = present[j];
+            ids[j] = itemIds[it];
+            cats[j] = cat[it] < 0 ? null : categoryIds[cat[it]];
+            counts[j] = count[it];
+        }
+        return new ItemCatalogue(ids, cats, counts);
+    }
+
+    /** Event-time range and number of examples of this view. */
+    public ModelManifest.TrainingWindow window() {
+        long from = Long.MAX_VALUE;
+        long to = Long.MIN_VALUE;
+        for (int p : positions) {
+            from = Math.min(from, eventTs[p]);
+            to = Math.max(to, eventTs[p]);
+        }
+        if (positions.length == 0) {
+            from = 0;
+            to = 0;
+        }
+        return new ModelManifest.TrainingWindow(from, to, positions.length);
+    }
+
+    // small growable primitive lists, to keep millions of events compact
+    private static final class IntList {
+        int[] data = new int[1024];
+        int size;
+
+        void add(int v) {
+            if (size == data.length) {
+                data = Arrays.copyOf(data, size * 2);
+            }
+            data[size++] = v;
+        }
+    }
+
+    private static final class LongList {
+        long[] data = new long[1024];
+        int size;
+
+        void add(long v) {
+            if (size == data.length) {
+                data = Arrays.copyOf(data, size * 2);
+            }
+            data[size++] = v;
+        }
+    }
+
+    private static final class ByteList {
+        byte[] data = new byte[1024];
+        int size;
+
+        void add(byte v) {
+            if (size == data.length) {
+                data = Arrays.copyOf(data, size * 2);
+            }
+            data[size++] = v;
+        }
+    }
+}

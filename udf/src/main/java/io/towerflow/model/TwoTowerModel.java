@@ -1,0 +1,283 @@
+package io.towerflow.model;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The two towers: a DJL {@link Model} that owns the parameters ({@link TwoTowerBlock}) on one
+ * device, and the computation of item and user vectors from them.
+ *
+ * <ul>
+ *   <li>Item tower: item-id embedding ⊕ category embedding → Linear(hidden) → ReLU → Linear(dim) →
+ *       L2 normalise.
+ *   <li>User tower: weighted mean of the history's item-id embeddings ⊕ weighted mean of their
+ *       category embeddings ⊕ user-id embedding → Linear(hidden) → ReLU → Linear(dim) → L2
+ *       normalise. Weights come from {@link HistoryWeights}; empty slots weigh 0, so a user
+ *       without history is represented by the user-id embedding alone.
+ * </ul>
+ *
+ * Results of {@link #itemVectors} and {@link #userVectors} belong to the manager passed in; the
+ * caller closes it. Not thread-safe: one instance per thread or operator.
+ */
+public final class TwoTowerModel implements AutoCloseable {
+    public static final String ENGINE = "PyTorch";
+    private static final double NORM_EPS = 1e-12;
+
+    private final ModelConfig config;
+    private final Model model;
+    private final TwoTowerBlock block;
+    private final ParameterStore parameterStore;
+
+    private TwoTowerModel(ModelConfig config, Model model, TwoTowerBlock block) {
+        this.config = config;
+        this.model = model;
+        this.block = block;
+        this.parameterStore = new ParameterStore(model.getNDManager(), false);
+    }
+
+    /** A freshly initialised model; the same seed gives the same parameters. */
+    public static TwoTowerModel create(ModelConfig config, Device device, long seed) {
+        Engine engine = Engine.getEngine(ENGINE);
+        engine.setRandomSeed(Long.hashCode(seed));
+        Model model = Model.newInstance("twotower", device, ENGINE);
+        try {
+            TwoTowerBlock block = new TwoTowerBlock(config);
+            block.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1));
+            model.setBlock(block);
+            return new TwoTowerModel(config, model, block);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** Loads parameters written by {@link #saveParameters(OutputStream)} for {@code config}. */
+    public static TwoTowerModel load(ModelConfig config, Path paramsFile, Device device)
+            throws IOException, MalformedModelException {
+        try (InputStream in = Files.newInputStream(paramsFile)) {
+            return load(config, in, device);
+        }
+    }
+
+    /** Loads parameters from a stream; checks every shape against {@code config}. */
+    public static TwoTowerModel load(ModelConfig config, InputStream params, Device device)
+            throws IOException, MalformedModelException {
+        Engine.getEngine(ENGINE);
+        Model model = Model.newInstance("twotower", device, ENGINE);
+        try {
+            TwoTowerBlock block = new TwoTowerBlock(config);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(params, 1 << 16));
+            block.loadParameters(model.getNDManager(), in);
+            if (in.read() != -1) {
+                throw new MalformedModelException("trailing bytes after the parameters");
+            }
+            checkShapes(block, config);
+            model.setBlock(block);
+            return new TwoTowerModel(config, model, block);
+        } catch (IOException | MalformedModelException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    private static void checkShapes(TwoTowerBlock b, ModelConfig c) throws MalformedModelException {
+        int e = c.embeddingDim();
+        expect(b.itemTable, new Shape(c.itemBuckets(), e));
+        expect(b.categoryTable, new Shape(c.categoryBuckets(), e));
+        expect(b.userTable, new Shape(c.userBuckets(), e));
+        expectLinear(b.itemHidden, c.hidden(), b.itemInputWidth());
+        expectLinear(b.itemOut, c.dim(), c.hidden());
+        expectLinear(b.userHidden, c.hidden(), b.userInputWidth());
+        expectLinear(b.userOut, c.dim(), c.hidden());
+    }
+
+    private static void expectLinear(Linear linear, long units, long inputs)
+            throws MalformedModelException {
+        for (Pair<String, Parameter> p : linear.getParameters()) {
+            Shape want = p.getValue().getType() == Parameter.Type.BIAS
+                    ? new Shape(units)
+                    : new Shape(units, inputs);
+            expect(p.getValue(), want);
+        }
+    }
+
+    private static void expect(Parameter p, Shape want) throws MalformedModelException {
+        NDArray a = p.getArray();
+        if (a == null) {
+            throw new MalformedModelException("parameter " + p.getName() + " is missing");
+        }
+        if (!a.getShape().equals(want) || a.getDataType() != DataType.FLOAT32) {
+            throw new MalformedModelException(
+                    "parameter " + p.getName() + " has shape " + a.getShape() + " "
+                            + a.getDataType() + ", the configuration needs " + want + " float32");
+        }
+    }
+
+    /** Writes all parameters (DJL's {@code Block.saveParameters} format). */
+    public void saveParameters(OutputStream out) throws IOException {
+        DataOutputStream dos = new DataOutputStream(new BufferedOutputStream(out, 1 << 16));
+        block.saveParameters(dos);
+        dos.flush();
+    }
+
+    public void saveParameters(Path file) throws IOException {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            saveParameters(out);
+        }
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The DJL model; its manager owns the parameters. */
+    public Model djlModel() {
+        return model;
+    }
+
+    public NDManager getNDManager() {
+        return model.getNDManager();
+    }
+
+    public Device device() {
+        return model.getNDManager().getDevice();
+    }
+
+    public Block block() {
+        return block;
+    }
+
+    // ---------------------------------------------------------------- serving path
+
+    /**
+     * Item vectors ([n, dim], L2-normalised) of items given by their table rows. The result
+     * belongs to {@code manager}.
+     */
+    public NDArray itemVectors(NDManager manager, int[] itemRows, int[] categoryRows) {
+        if (itemRows.length != categoryRows.length) {
+            throw new IllegalArgumentException("itemRows and categoryRows differ in length");
+        }
+        NDArray items = lookup(manager, block.itemTable.getArray(), itemRows, itemRows.length, null);
+        NDArray cats =
+                lookup(manager, block.categoryTable.getArray(), categoryRows, categoryRows.length, null);
+        return itemTower(items, cats, false);
+    }
+
+    /** User vectors ([batch.size(), dim], L2-normalised); the result belongs to {@code manager}. */
+    public NDArray userVectors(NDManager manager, UserBatch batch) {
+        int b = batch.size();
+        int n = batch.historyLength;
+        if (n != config.historyLength()) {
+            throw new IllegalArgumentException(
+                    "batch history length " + n + " != config " + config.historyLength());
+        }
+        Shape hist = new Shape(b, n, config.embeddingDim());
+        NDArray items = lookup(manager, block.itemTable.getArray(), batch.itemRows, b * n, hist);
+        NDArray cats = lookup(manager, block.categoryTable.getArray(), batch.categoryRows, b * n, hist);
+        NDArray weights = manager.create(Arrays.copyOf(batch.weights, b * n), new Shape(b, n));
+        NDArray users = lookup(manager, block.userTable.getArray(), batch.userRows, b, null);
+        return userTower(items, cats, weights, users, false);
+    }
+
+    // ---------------------------------------------------------------- shared with training
+
+    /**
+     * Rows {@code rows[0..count)} of {@code source}, as a new array of {@code manager}, reshaped
+     * to {@code shape} when given.
+     */
+    static NDArray lookup(NDManager manager, NDArray source, int[] rows, int count, Shape shape) {
+        long[] idx = new long[count];
+        for (int i = 0; i < count; i++) {
+            idx[i] = rows[i];
+        }
+        NDArray index = manager.create(idx);
+        NDArray flat = source.get(manager, new NDIndex("{}", index));
+        return shape == null ? flat : flat.reshape(shape);
+    }
+
+    /** Item tower on embeddings [b, E] ⊕ [b, E] → [b, dim]. */
+    NDArray itemTower(NDArray itemEmbeddings, NDArray categoryEmbeddings, boolean training) {
+        NDArray x = itemEmbeddings.concat(categoryEmbeddings, 1);
+        return mlp(block.itemHidden, block.itemOut, x, training);
+    }
+
+    /**
+     * User tower on history embeddings [b, N, E] (items and categories), pooling weights [b, N]
+     * and user-id embeddings [b, E] → [b, dim].
+     */
+    NDArray userTower(
+            NDArray historyItems,
+            NDArray historyCategories,
+            NDArray weights,
+            NDArray userEmbeddings,
+            boolean training) {
+        NDArray w = weights.expandDims(1); // [b, 1, N]
+        NDArray pooledItems = w.batchMatMul(historyItems).squeeze(1);
+        NDArray pooledCategories = w.batchMatMul(historyCategories).squeeze(1);
+        NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userEmbeddings), 1);
+        return mlp(block.userHidden, block.userOut, x, training);
+    }
+
+    private NDArray mlp(Linear hidden, Linear out, NDArray x, boolean training) {
+        NDArray h = hidden.forward(parameterStore, new NDList(x), training).singletonOrThrow();
+        NDArray o = out.forward(parameterStore, new NDList(Activation.relu(h)), training)
+                .singletonOrThrow();
+        return o.normalize(2, 1, NORM_EPS);
+    }
+
+    Parameter itemTable() {
+        return block.itemTable;
+    }
+
+    Parameter categoryTable() {
+        return block.categoryTable;
+    }
+
+    Parameter userTable() {
+        return block.userTable;
+    }
+
+    /** Weights and biases of both MLPs (what dense Adam updates). */
+    List<Parameter> denseParameters() {
+        List<Parameter> out = new ArrayList<>();
+        for (Linear l : new Linear[] {block.itemHidden, block.itemOut, block.userHidden, block.userOut}) {
+            for (Pair<String, Parameter> p : l.getParameters()) {
+                out.add(p.getValue());
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

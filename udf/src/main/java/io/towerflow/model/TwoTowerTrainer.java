@@ -1,0 +1,464 @@
+package io.towerflow.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+
+import java.io.PrintStream;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * Trains a {@link TwoTowerModel} with an in-batch sampled softmax (Yi et al., RecSys 2019): in a
+ * batch of B examples, logits[i][j] = cos(user_i, item_j) / τ − log q_j, where q_j is item j's
+ * sampling probability estimated from its count in the training data; the loss is the softmax
+ * cross-entropy against the diagonal. Off-diagonal copies of a row's own target item are masked,
+ * so an item is never its own negative.
+ *
+ * <p>Optimisation is Adam. The two MLPs use DJL's {@link Optimizer#adam()}. The embedding tables
+ * use a lazy (row-sparse) Adam: each step gathers the rows it touches into small leaf arrays,
+ * takes their gradients and updates only those rows and their moments, on a heap copy of the
+ * tables that is written back into the model at the end of every epoch. DJL's optimizers take no
+ * sparse gradients, and dense Adam over the full tables costs time in proportion to the table
+ * size on every step (see STACK-NOTES.md and docs/ for measurements).
+ *
+ * <p>Deterministic for a given seed, data and thread count. Every step runs under its own
+ * sub-manager and an {@link NDScope}, so nothing accumulates across steps.
+ */
+public final class TwoTowerTrainer {
+    /** A logit this low is a masked entry (exp underflows to 0). */
+    private static final float MASKED = -1e4f;
+
+    /**
+     * Training options.
+     *
+     * @param batchSize examples per step (the in-batch negatives of each other)
+     * @param epochs passes over the data
+     * @param learningRate Adam step size of the MLPs
+     * @param embeddingLearningRate Adam step size of the embedding rows
+     * @param seed shuffling seed
+     * @param logEvery progress every this many steps (and at each epoch's end)
+     * @param progress where progress lines go, or null
+     * @param listener called with each progress report, or null
+     */
+    public record Options(
+            int batchSize,
+            int epochs,
+            float learningRate,
+            float embeddingLearningRate,
+            long seed,
+            int logEvery,
+            PrintStream progress,
+            Consumer<Progress> listener) {
+
+        public Options {
+            if (batchSize < 2) {
+                throw new IllegalArgumentException("batchSize must be >= 2");
+            }
+            if (epochs < 0) {
+                throw new IllegalArgumentException("epochs must be >= 0");
+            }
+            if (logEvery <= 0) {
+                throw new IllegalArgumentException("logEvery must be > 0");
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null);
+        }
+
+        public Options withBatchSize(int v) {
+            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener);
+        }
+
+        public Options withEpochs(int v) {
+            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener);
+        }
+
+        public Options withLearningRates(float dense, float embeddings) {
+            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener);
+        }
+
+        public Options withSeed(long v) {
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener);
+        }
+
+        public Options withProgress(PrintStream out, int every) {
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener);
+        }
+
+        public Options withListener(Consumer<Progress> l) {
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l);
+        }
+    }
+
+    /** A progress report: mean loss over the steps since the previous report. */
+    public record Progress(int epoch, long step, long stepsTotal, double loss, double examplesPerSecond) {
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "epoch %d step %d/%d loss %.4f %.0f examples/s",
+                    epoch, step, stepsTotal, loss, examplesPerSecond);
+        }
+    }
+
+    /**
+     * What a {@link #fit} did.
+     *
+     * @param firstLoss mean loss of the first {@code logEvery} steps
+     * @param lastLoss mean loss of the last {@code logEvery} steps
+     * @param epochLosses mean loss of each epoch
+     */
+    public record Result(
+            long steps,
+            long examples,
+            int epochs,
+            double firstLoss,
+            double lastLoss,
+            double[] epochLosses,
+            double seconds,
+            double examplesPerSecond) {}
+
+    private final TwoTowerModel model;
+    private final ModelConfig config;
+    private final Options options;
+    private final Optimizer denseOptimizer;
+    private final List<Parameter> dense;
+    private final SparseAdam items;
+    private final SparseAdam categories;
+    private final SparseAdam users;
+    private long step;
+
+    /**
+     * A trainer continuing from {@code model}'s current parameters (fresh from {@link
+     * TwoTowerModel#create} or loaded from a parent version for a warm start).
+     */
+    public TwoTowerTrainer(TwoTowerModel model, Options options) {
+        this.model = model;
+        this.config = model.config();
+        this.options = options;
+        this.denseOptimizer = Optimizer.adam()
+                .optLearningRateTracker(Tracker.fixed(options.learningRate()))
+                .build();
+        this.dense = model.denseParameters();
+        for (Parameter p : dense) {
+            p.getArray().setRequiresGradient(true);
+        }
+        int e = config.embeddingDim();
+        this.items = new SparseAdam(model.itemTable(), e, options.embeddingLearningRate());
+        this.categories = new SparseAdam(model.categoryTable(), e, options.embeddingLearningRate());
+        this.users = new SparseAdam(model.userTable(), e, options.embeddingLearningRate());
+    }
+
+    /** Trains on {@code data} for {@code options.epochs()} epochs; the model holds the result. */
+    public Result fit(TrainingExamples data) {
+        // per dense item: table rows and -log q (q = count / total over the targets of data)
+        long[] count = new long[data.itemIds.length];
+        for (int p : data.positions) {
+            count[data.eventItem[p]]++;
+        }
+        long total = data.positions.length;
+        float[] negLogQ = new float[count.length];
+        for (int i = 0; i < count.length; i++) {
+            negLogQ[i] = count[i] == 0 ? 0f : (float) -Math.log((double) count[i] / total);
+        }
+        int[] itemRow = new int[data.itemIds.length];
+        for (int i = 0; i < itemRow.length; i++) {
+            itemRow[i] = IdHashing.bucket(data.itemIds[i], config.itemBuckets());
+        }
+        int[] catRow = new int[data.categoryIds.length + 1]; // index c + 1; 0 = no category
+        catRow[0] = IdHashing.bucket(null, config.categoryBuckets());
+        for (int c = 0; c < data.categoryIds.length; c++) {
+            catRow[c + 1] = IdHashing.bucket(data.categoryIds[c], config.categoryBuckets());
+        }
+        int[] userRow = new int[data.userIds.length];
+        for (int u = 0; u < userRow.length; u++) {
+            userRow[u] = IdHashing.bucket(data.userIds[u], config.userBuckets());
+        }
+
+        int b = options.batchSize();
+        int n = data.size();
+        long stepsPerEpoch = n / b + (n % b >= 2 ? 1 : 0);
+        long stepsTotal = stepsPerEpoch * options.epochs();
+        Random random = new Random(options.seed());
+        int[] order = data.positions.clone();
+        Batch batch = new Batch(b, config.historyLength());
+        double[] epochLosses = new double[options.epochs()];
+        List<Double> firstWindow = new ArrayList<>();
+        double[] lastWindow = new double[options.logEvery()];
+        long examples = 0;
+        long steps = 0;
+        long started = System.nanoTime();
+        double windowLoss = 0;
+        int windowSteps = 0;
+        long windowExamples = 0;
+        long windowStart = started;
+        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            shuffle(order, random);
+            double epochLoss = 0;
+            int epochSteps = 0;
+            for (int from = 0; from + 1 < n; from += b) {
+                int to = Math.min(n, from + b);
+                if (to - from < 2) {
+                    break;
+                }
+                batch.fill(data, order, from, to, itemRow, catRow, userRow, negLogQ, config);
+                float loss = step(batch);
+                steps++;
+                examples += to - from;
+                epochLoss += loss;
+                epochSteps++;
+                if (firstWindow.size() < options.logEvery()) {
+                    firstWindow.add((double) loss);
+                }
+                lastWindow[(int) ((steps - 1) % lastWindow.length)] = loss;
+                windowLoss += loss;
+                windowSteps++;
+                windowExamples += to - from;
+                boolean endOfEpoch = to >= n || n - to < 2;
+                if (steps % options.logEvery() == 0 || endOfEpoch) {
+                    long now = System.nanoTime();
+                    report(new Progress(epoch, steps, stepsTotal, windowLoss / windowSteps,
+                            windowExamples / Math.max(1e-9, (now - windowStart) / 1e9)));
+                    windowLoss = 0;
+                    windowSteps = 0;
+                    windowExamples = 0;
+                    windowStart = now;
+                }
+            }
+            epochLosses[epoch - 1] = epochSteps == 0 ? Double.NaN : epochLoss / epochSteps;
+            flushTables();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        int lastCount = (int) Math.min(steps, lastWindow.length);
+        double last = 0;
+        for (int i = 0; i < lastCount; i++) {
+            last += lastWindow[i];
+        }
+        double first = firstWindow.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        return new Result(steps, examples, options.epochs(), first,
+                lastCount == 0 ? Double.NaN : last / lastCount, epochLosses, seconds,
+                examples / Math.max(1e-9, seconds));
+    }
+
+    private void report(Progress p) {
+        if (options.progress() != null) {
+            options.progress().println(p);
+        }
+        if (options.listener() != null) {
+            options.listener().accept(p);
+        }
+    }
+
+    /** Writes the heap copies of the embedding tables back into the model. */
+    public void flushTables() {
+        items.flush();
+        categories.flush();
+        users.flush();
+    }
+
+    private static void shuffle(int[] a, Random random) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+
+    /** One optimisation step; returns the batch loss. */
+    private float step(Batch batch) {
+        step++;
+        int b = batch.size;
+        int n = config.historyLength();
+        int e = config.embeddingDim();
+        float loss;
+        float[] itemGrad;
+        float[] catGrad;
+        float[] userGrad;
+        try (NDManager sm = model.getNDManager().newSubManager()) {
+            try (NDScope scope = new NDScope();
+                    GradientCollector gc = Engine.getEngine(TwoTowerModel.ENGINE).newGradientCollector()) {
+                scope.suppressNotUsedWarning();
+                NDArray itemLeaf = items.gather(sm);
+                NDArray catLeaf = categories.gather(sm);
+                NDArray userLeaf = users.gather(sm);
+                Shape hist = new Shape(b, n, e);
+                NDArray histItems = TwoTowerModel.lookup(sm, itemLeaf, batch.user.itemRows, b * n, hist);
+                NDArray histCats = TwoTowerModel.lookup(sm, catLeaf, batch.user.categoryRows, b * n, hist);
+                NDArray weights = sm.create(Arrays.copyOf(batch.user.weights, b * n), new Shape(b, n));
+                NDArray userEmb = TwoTowerModel.lookup(sm, userLeaf, batch.user.userRows, b, null);
+                NDArray u = model.userTower(histItems, histCats, weights, userEmb, true);
+                NDArray v = model.itemTower(
+                        TwoTowerModel.lookup(sm, itemLeaf, batch.targetItem, b, null),
+                        TwoTowerModel.lookup(sm, catLeaf, batch.targetCategory, b, null),
+                        true);
+                NDArray bias = sm.create(Arrays.copyOf(batch.bias, b * b), new Shape(b, b));
+                NDArray logits = u.matMul(v.transpose()).div(config.temperature()).add(bias);
+                NDArray lossArray = logits.logSoftmax(1).mul(sm.eye(b)).sum().div(-b);
+                gc.backward(lossArray);
+                loss = lossArray.getFloat();
+                itemGrad = itemLeaf.getGradient().toFloatArray();
+                catGrad = catLeaf.getGradient().toFloatArray();
+                userGrad = userLeaf.getGradient().toFloatArray();
+            }
+            for (Parameter p : dense) {
+                NDArray w = p.getArray();
+                try (NDArray g = w.getGradient()) {
+                    denseOptimizer.update(p.getId(), w, g);
+                }
+            }
+        }
+        items.update(itemGrad, step);
+        categories.update(catGrad, step);
+        users.update(userGrad, step);
+        items.endStep();
+        categories.endStep();
+        users.endStep();
+        return loss;
+    }
+
+    /** The inputs of one step, in rows of the per-step gathered sub-tables. */
+    private final class Batch {
+        final UserBatch user;
+        final int[] targetItem;
+        final int[] targetCategory;
+        final float[] bias;
+        final int[] targetDense;
+        int size;
+
+        Batch(int capacity, int historyLength) {
+            user = new UserBatch(capacity, historyLength);
+            targetItem = new int[capacity];
+            targetCategory = new int[capacity];
+            targetDense = new int[capacity];
+            bias = new float[capacity * capacity];
+        }
+
+        void fill(TrainingExamples data, int[] order, int from, int to, int[] itemRow, int[] catRow,
+                int[] userRow, float[] negLogQ, ModelConfig c) {
+            user.clear();
+            size = to - from;
+            int n = c.historyLength();
+            for (int i = 0; i < size; i++) {
+                int p = order[from + i];
+                // targets first, so that local row 0 of every sub-table is a real, touched row
+                targetDense[i] = data.eventItem[p];
+                targetItem[i] = items.local(itemRow[data.eventItem[p]]);
+                targetCategory[i] = categories.local(catRow[data.eventCategory[p] + 1]);
+            }
+            for (int i = 0; i < size; i++) {
+                int p = order[from + i];
+                int u = user.beginUser(users.local(userRow[data.eventUser[p]]));
+                int hFrom = data.historyFrom(p);
+                int base = u * n;
+                for (int q = hFrom; q < p; q++) {
+                    user.itemRows[base + q - hFrom] = items.local(itemRow[data.eventItem[q]]);
+                    user.categoryRows[base + q - hFrom] = categories.local(catRow[data.eventCategory[q] + 1]);
+                }
+                HistoryWeights.fill(data.eventAction, data.eventTs, hFrom, p, c.recencyHalfLifeMs(),
+                        user.weights, base);
+            }
+            for (int i = 0; i < size; i++) {
+                for (int j = 0; j < size; j++) {
+                    bias[i * size + j] = i != j && targetDense[i] == targetDense[j]
+                            ? MASKED
+                            : negLogQ[targetDense[j]];
+                }
+            }
+        }
+    }
+
+    /**
+     * Lazy Adam over one embedding table: a heap copy of the table and its moments; per step the
+     * touched rows get local indices, are gathered into a leaf array, and only they are updated.
+     */
+    private static final class SparseAdam {
+        private static final float BETA1 = 0.9f;
+        private static final float BETA2 = 0.999f;
+        private static final float EPS = 1e-8f;
+
+        final Parameter parameter;
+        final int width;
+        final float lr;
+        final float[] table;
+        final float[] m;
+        final float[] v;
+        final int[] slot;
+        int[] touched = new int[1024];
+        int touchedCount;
+
+        SparseAdam(Parameter parameter, int width, float lr) {
+            this.parameter = parameter;
+            this.width = width;
+            this.lr = lr;
+            this.table = parameter.getArray().toFloatArray();
+            int rows = table.length / width;
+            this.m = new float[table.length];
+            this.v = new float[table.length];
+            this.slot = new int[rows];
+            Arrays.fill(slot, -1);
+        }
+
+        /** Local index of table row {@code row} in this step's sub-table. */
+        int local(int row) {
+            int s = slot[row];
+            if (s < 0) {
+                if (touchedCount == touched.length) {
+                    touched = Arrays.copyOf(touched, touchedCount * 2);
+                }
+                s = touchedCount;
+                touched[touchedCount++] = row;
+                slot[row] = s;
+            }
+            return s;
+        }
+
+        /** The touched rows as a leaf array with gradient, in {@code manager}. */
+        NDArray gather(NDManager manager) {
+            float[] rows = new float[touchedCount * width];
+            for (int i = 0; i < touchedCount; i++) {
+                System.arraycopy(table, touched[i] * width, rows, i * width, width);
+            }
+            NDArray leaf = manager.create(rows, new Shape(touchedCount, width));
+            leaf.setRequiresGradient(true);
+            return leaf;
+        }
+
+        void update(float[] grad, long t) {
+            float correction = (float) (lr * Math.sqrt(1 - Math.pow(BETA2, t)) / (1 - Math.pow(BETA1, t)));
+            for (int i = 0; i < touchedCount; i++) {
+                int base = touched[i] * width;
+                int g0 = i * width;
+                for (int k = 0; k < width; k++) {
+                    float g = grad[g0 + k];
+                    int x = base + k;
+                    m[x] = BETA1 * m[x] + (1 - BETA1) * g;
+                    v[x] = BETA2 * v[x] + (1 - BETA2) * g * g;
+                    table[x] -= correction * m[x] / ((float) Math.sqrt(v[x]) + EPS);
+                }
+            }
+        }
+
+        void endStep() {
+            for (int i = 0; i < touchedCount; i++) {
+                slot[touched[i]] = -1;
+            }
+            touchedCount = 0;
+        }
+
+        void flush() {
+            parameter.getArray().set(FloatBuffer.wrap(table));
+        }
+    }
+}

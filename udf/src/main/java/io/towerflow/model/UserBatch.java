@@ -1,0 +1,85 @@
+package io.towerflow.model;
+
+import java.util.Arrays;
+
+/**
+ * Input of the user tower for a batch of users: for each user {@code historyLength} history slots
+ * (item row, category row, pooling weight; unused slots have weight 0 and row 0) and the user row.
+ * Rows are table rows (hash buckets) when serving; the trainer fills in rows of its per-step
+ * gathered sub-tables instead.
+ */
+public final class UserBatch {
+    final int capacity;
+    final int historyLength;
+    final int[] itemRows;
+    final int[] categoryRows;
+    final float[] weights;
+    final int[] userRows;
+    private int size;
+
+    public UserBatch(int capacity, int historyLength) {
+        this.capacity = capacity;
+        this.historyLength = historyLength;
+        this.itemRows = new int[capacity * historyLength];
+        this.categoryRows = new int[capacity * historyLength];
+        this.weights = new float[capacity * historyLength];
+        this.userRows = new int[capacity];
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /**
+     * Adds a user by ids, hashing them with the buckets of {@code config}. History arrays are
+     * oldest first and of equal length; only the newest {@code historyLength} entries are used.
+     * Null or empty arrays mean no history.
+     */
+    public void addUser(
+            ModelConfig config,
+            String userId,
+            String[] itemIds,
+            String[] categoryIds,
+            byte[] actions,
+            long[] ts) {
+        int n = itemIds == null ? 0 : itemIds.length;
+        if (n > 0
+                && (categoryIds == null
+                        || actions == null
+                        || ts == null
+                        || categoryIds.length != n
+                        || actions.length != n
+                        || ts.length != n)) {
+            throw new IllegalArgumentException(
+                    "history arrays of user " + userId + " differ in length");
+        }
+        int from = Math.max(0, n - historyLength);
+        int u = beginUser(IdHashing.bucket(userId, config.userBuckets()));
+        int base = u * historyLength;
+        for (int i = from; i < n; i++) {
+            itemRows[base + i - from] = IdHashing.bucket(itemIds[i], config.itemBuckets());
+            categoryRows[base + i - from] = IdHashing.bucket(categoryIds[i], config.categoryBuckets());
+        }
+        if (n > 0) {
+            HistoryWeights.fill(actions, ts, from, n, config.recencyHalfLifeMs(), weights, base);
+        }
+    }
+
+    /** Starts a user with empty history; returns its index. Slots are then set directly. */
+    int beginUser(int userRow) {
+        if (size == capacity) {
+            throw new IllegalStateException("batch is full (" + capacity + ")");
+        }
+        int u = size++;
+        userRows[u] = userRow;
+        int base = u * historyLength;
+        Arrays.fill(itemRows, base, base + historyLength, 0);
+        Arrays.fill(categoryRows, base, base + historyLength, 0);
+        Arrays.fill(weights, base, base + historyLength, 0f);
+        return u;
+    }
+
+    void clear() {
+        size = 0;
+    }
+}

@@ -1,0 +1,36 @@
+package io.towerflow.model;
+
+import java.util.Set;
+
+/**
+ * One user to score: the user's recent history (oldest first, parallel arrays of equal length;
+ * only the newest {@code historyLength} entries are used; may be empty or null), the time of the
+ * request, and item ids that must not be recommended.
+ *
+ * @param actions {@link io.towerflow.records.Action#code()} of each history entry
+ * @param ts event time of each history entry, epoch ms
+ * @param now request time, epoch ms
+ * @param exclude ids to leave out of the result (may be null or empty)
+ */
+public record UserQuery(
+        String userId,
+        String[] itemIds,
+        String[] categoryIds,
+        byte[] actions,
+        long[] ts,
+        long now,
+        Set<String> exclude) {
+
+    /** A user without history. */
+    public static UserQuery withoutHistory(String userId, long now, Set<String> exclude) {
+        return new UserQuery(userId, new String[0], new String[0], new byte[0], new long[0], now, exclude);
+    }
+
+    public int historySize() {
+        return itemIds == null ? 0 : itemIds.length;
+    }
+
+    public int excludeSize() {
+        return exclude == null ? 0 : exclude.size();
+    }
+}

@@ -1,0 +1,202 @@
+package io.towerflow.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import io.towerflow.records.Action;
+import io.towerflow.records.ScoredItem;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServingModelTest {
+    @TempDir static Path root;
+    static ServingModel model;
+    static TrainingExamples.Split split;
+
+    @BeforeAll
+    static void load() throws Exception {
+        split = TestModels.plantedSplit();
+        model = ServingModel.load(TestModels.trainPlanted(root, "v7", 2), Device.cpu());
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    private static UserQuery query(int i, Set<String> exclude) {
+        return split.heldOut().query(i, exclude);
+    }
+
+    private static List<String> ids(ScoredItem[] items) {
+        List<String> out = new ArrayList<>();
+        for (ScoredItem s : items) {
+            out.add(s.itemId);
+        }
+        return out;
+    }
+
+    @Test
+    void describesItsVersion() {
+        assertEquals("v7", model.version());
+        assertEquals(PlantedData.testConfig(), model.config());
+        assertEquals(split.train().catalogue().size(), model.catalogueSize());
+        assertTrue(model.knowsAny(new String[] {"nope", PlantedData.item(3)}));
+        assertFalse(model.knowsAny(new String[] {"nope"}));
+        assertFalse(model.knowsAny(null));
+    }
+
+    @Test
+    void returnsKItemsBestFirstWithAUnitUserVector() {
+        UserResult r = model.recommend(List.of(query(0, Set.of())), 10).get(0);
+        assertEquals(10, r.items().length);
+        for (int j = 1; j < r.items().length; j++) {
+            assertTrue(r.items()[j - 1].score >= r.items()[j].score);
+        }
+        assertEquals(model.config().dim(), r.userVector().length);
+        assertEquals(1.0, norm(r.userVector()), 1e-4);
+        assertEquals(10, new HashSet<>(ids(r.items())).size(), "no duplicates");
+    }
+
+    @Test
+    void excludedItemsAreLeftOutAndTheListStaysFull() {
+        ScoredItem[] plain = model.recommend(List.of(query(1, Set.of())), 10).get(0).items();
+        Set<String> exclude = Set.of(plain[0].itemId, plain[2].itemId, plain[5].itemId);
+        // in one batch with a user who excludes nothing
+        List<UserResult> both = model.recommend(List.of(query(1, exclude), query(2, Set.of())), 10);
+        ScoredItem[] filtered = both.get(0).items();
+        assertEquals(10, filtered.length);
+        for (ScoredItem s : filtered) {
+            assertFalse(exclude.contains(s.itemId), s.itemId);
+        }
+        assertEquals(plain[1].itemId, filtered[0].itemId);
+        assertEquals(plain[3].itemId, filtered[1].itemId);
+        assertEquals(10, both.get(1).items().length);
+
+        // excluding all but two items of the catalogue leaves those two
+        Set<String> all = new HashSet<>(Arrays.asList(model.index() == null ? new String[0] : catalogueIds()));
+        List<String> keep = new ArrayList<>(all).subList(0, 2);
+        all.removeAll(keep);
+        ScoredItem[] two = model.recommend(List.of(query(3, all)), 10).get(0).items();
+        assertEquals(new HashSet<>(keep), new HashSet<>(ids(two)));
+    }
+
+    @Test
+    void usersWithoutHistoryGetResults() {
+        List<UserResult> r = model.recommend(List.of(
+                UserQuery.withoutHistory("new-user", PlantedData.T0, Set.of()),
+                new UserQuery("other", null, null, null, null, PlantedData.T0, null)), 10);
+        for (UserResult u : r) {
+            assertEquals(10, u.items().length);
+            assertEquals(1.0, norm(u.userVector()), 1e-4);
+        }
+    }
+
+    @Test
+    void kIsCappedAtTheCatalogue() {
+        int n = model.catalogueSize();
+        assertEquals(n, model.recommend(List.of(query(0, Set.of())), n + 50).get(0).items().length);
+        assertEquals(0, model.recommend(List.of(query(0, Set.of())), 0).get(0).items().length);
+        assertTrue(model.recommend(List.of(), 10).isEmpty());
+    }
+
+    @Test
+    void onlyTheNewestHistoryLengthEntriesCount() {
+        int n = model.config().historyLength();
+        int len = n + 7;
+        String[] items = new String[len];
+        String[] cats = new String[len];
+        byte[] actions = new byte[len];
+        long[] ts = new long[len];
+        for (int i = 0; i < len; i++) {
+            items[i] = PlantedData.item(i);
+            cats[i] = PlantedData.category(PlantedData.categoryOfItem(i, 10));
+            actions[i] = Action.VIEW.code();
+            ts[i] = PlantedData.T0 + i;
+        }
+        UserQuery longQ = new UserQuery("u", items, cats, actions, ts, PlantedData.T0 + len, Set.of());
+        UserQuery shortQ = new UserQuery("u", Arrays.copyOfRange(items, 7, len), Arrays.copyOfRange(cats, 7, len),
+                Arrays.copyOfRange(actions, 7, len), Arrays.copyOfRange(ts, 7, len), PlantedData.T0 + len, Set.of());
+        List<UserResult> r = model.recommend(List.of(longQ, shortQ), 5);
+        assertArrayEquals(r.get(1).userVector(), r.get(0).userVector());
+
+        UserQuery broken = new UserQuery("u", items, cats, new byte[1], ts, 0, Set.of());
+        assertThrows(IllegalArgumentException.class, () -> model.recommend(List.of(broken), 5));
+    }
+
+    @Test
+    void batchedAndSingleCallsAgree() {
+        List<UserQuery> qs = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            qs.add(query(i, Set.of()));
+        }
+        List<UserResult> batched = model.recommend(qs, 5);
+        for (int i = 0; i < qs.size(); i++) {
+            UserResult single = model.recommend(List.of(qs.get(i)), 5).get(0);
+            assertArrayEquals(single.userVector(), batched.get(i).userVector(), 1e-5f);
+            for (int j = 0; j < 5; j++) {
+                assertEquals(single.items()[j].score, batched.get(i).items()[j].score, 1e-5f);
+            }
+        }
+    }
+
+    @Test
+    void popularIsByCountWithoutExcluded() {
+        ItemCatalogue cat = split.train().catalogue();
+        ScoredItem[] top = model.popular(5, Set.of());
+        assertEquals(5, top.length);
+        long max = Arrays.stream(cat.counts()).max().orElseThrow();
+        assertEquals(max, (long) top[0].score);
+        for (int j = 1; j < top.length; j++) {
+            assertTrue(top[j - 1].score >= top[j].score);
+        }
+        ScoredItem[] without = model.popular(5, Set.of(top[0].itemId));
+        assertEquals(top[1].itemId, without[0].itemId);
+        assertEquals(cat.size(), model.popular(cat.size() + 10, Set.of()).length);
+    }
+
+    @Test
+    void memoryDoesNotGrowOverManyCalls() {
+        List<UserQuery> qs = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            qs.add(query(i, Set.of(PlantedData.item(i))));
+        }
+        for (int i = 0; i < 5; i++) {
+            model.recommend(qs, 20);
+        }
+        int before = model.manager().getManagedArrays().size();
+        for (int i = 0; i < 300; i++) {
+            model.recommend(qs, 20);
+        }
+        int after = model.manager().getManagedArrays().size();
+        assertEquals(before, after, "arrays attached to the model's manager");
+    }
+
+    private static String[] catalogueIds() {
+        String[] ids = new String[model.catalogueSize()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = model.index().id(i);
+        }
+        return ids;
+    }
+
+    private static double norm(float[] v) {
+        double s = 0;
+        for (float x : v) {
+            s += x * x;
+        }
+        return Math.sqrt(s);
+    }
+}

@@ -1,0 +1,80 @@
+package io.towerflow.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TwoTowerTrainerTest {
+    @TempDir Path root;
+
+    @Test
+    void learnsThePlantedInterestsAndBeatsRandomAndPopularity() throws Exception {
+        TrainingExamples.Split split = TestModels.plantedSplit();
+        List<TwoTowerTrainer.Progress> reports = new ArrayList<>();
+        Path version;
+        TwoTowerTrainer.Result result;
+        try (TwoTowerModel m = TwoTowerModel.create(PlantedData.testConfig(), Device.cpu(), 3)) {
+            result = new TwoTowerTrainer(m, TestModels.options(5).withListener(reports::add))
+                    .fit(split.train());
+            version = TestModels.write(root, "v1", null, m, split.train());
+        }
+        double[] epochs = result.epochLosses();
+        assertEquals(5, epochs.length);
+        assertTrue(epochs[4] < epochs[0] - 0.5, "loss per epoch " + java.util.Arrays.toString(epochs));
+        assertTrue(result.lastLoss() < result.firstLoss());
+        assertEquals(split.train().size() * 5L, result.examples());
+        assertTrue(result.examplesPerSecond() > 0);
+        assertTrue(!reports.isEmpty() && reports.get(reports.size() - 1).step() == result.steps());
+
+        try (ServingModel s = ServingModel.load(version, Device.cpu())) {
+            Evaluation.HitRates hr = Evaluation.hitRates(s, Evaluation.heldOut(split.heldOut()), 10);
+            assertEquals(200, hr.queries());
+            assertEquals(10.0 / s.catalogueSize(), hr.random(), 1e-9);
+            assertTrue(hr.model() > 5 * hr.random(), hr.toString());
+            assertTrue(hr.model() > 2 * hr.popularity(), hr.toString());
+        }
+    }
+
+    @Test
+    void sameSeedSameModel() throws Exception {
+        TrainingExamples train = TestModels.plantedSplit().train();
+        double[][] losses = new double[2][];
+        byte[][] params = new byte[2][];
+        for (int run = 0; run < 2; run++) {
+            try (TwoTowerModel m = TwoTowerModel.create(PlantedData.testConfig(), Device.cpu(), 5)) {
+                losses[run] = new TwoTowerTrainer(m, TestModels.options(1)).fit(train).epochLosses();
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                m.saveParameters(out);
+                params[run] = out.toByteArray();
+            }
+        }
+        assertArrayEquals(losses[0], losses[1]);
+        assertArrayEquals(params[0], params[1]);
+    }
+
+    @Test
+    void warmStartContinuesFromTheParent() throws Exception {
+        TrainingExamples train = TestModels.plantedSplit().train();
+        Path parent = TestModels.trainPlanted(root, "parent", 3);
+        double fresh;
+        try (TwoTowerModel m = TwoTowerModel.create(PlantedData.testConfig(), Device.cpu(), 3)) {
+            fresh = new TwoTowerTrainer(m, TestModels.options(1)).fit(train).firstLoss();
+        }
+        ModelArtifacts artifacts = ModelArtifacts.load(parent);
+        try (TwoTowerModel m = artifacts.loadModel(Device.cpu())) {
+            TwoTowerTrainer.Result r = new TwoTowerTrainer(m, TestModels.options(1)).fit(train);
+            assertTrue(r.firstLoss() < fresh - 0.5,
+                    "warm start begins where the parent ended: " + r.firstLoss() + " vs fresh " + fresh);
+            Path child = TestModels.write(root, "child", "parent", m, train);
+            assertEquals("parent", ModelArtifacts.load(child).manifest().parent());
+        }
+    }
+}
