@@ -27,22 +27,38 @@ public final class RecommendationJob {
 
     /** Wires the Kafka source and sinks around {@link RecommendationPipeline}. */
     public static void define(StreamExecutionEnvironment env, Configuration options) {
+        Configuration conf = effectiveOptions(env, options);
+        sinks(conf, RecommendationPipeline.define(conf, source(env, conf)));
+    }
+
+    /** The Flink configuration of the environment, overridden by the job's own options. */
+    public static Configuration effectiveOptions(StreamExecutionEnvironment env, Configuration options) {
         Configuration conf = new Configuration();
         conf.addAll(Configuration.fromMap(env.getConfiguration().toMap()));
         conf.addAll(options);
-        DataStream<RawRecord> raw =
-                env.fromSource(
-                                KafkaIO.behaviorSource(conf),
-                                WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(
-                                                conf.get(KafkaOptions.WATERMARK_OUT_OF_ORDERNESS))
-                                        .withIdleness(conf.get(KafkaOptions.WATERMARK_IDLENESS)),
-                                "user-behavior")
-                        .uid("behavior-source");
-        RecommendationPipeline.Outputs out = RecommendationPipeline.define(conf, raw);
+        return conf;
+    }
+
+    /** The behaviour topic as raw records, with per-partition watermarks. */
+    public static DataStream<RawRecord> source(StreamExecutionEnvironment env, Configuration conf) {
+        return env.fromSource(
+                        KafkaIO.behaviorSource(conf),
+                        WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(
+                                        conf.get(KafkaOptions.WATERMARK_OUT_OF_ORDERNESS))
+                                .withIdleness(conf.get(KafkaOptions.WATERMARK_IDLENESS)),
+                        "user-behavior")
+                .uid("behavior-source");
+    }
+
+    /** The exactly-once Kafka sinks of the lists and the dead letters. */
+    public static void sinks(Configuration conf, RecommendationPipeline.Outputs out) {
         out.recommendations()
                 .sinkTo(KafkaIO.recommendationSink(conf))
                 .uid("recommendations-sink")
                 .name("recommendations");
-        out.deadLetters().sinkTo(KafkaIO.deadLetterSink(conf)).uid("dlq-sink").name("user-behavior-dlq");
+        out.deadLetters()
+                .sinkTo(KafkaIO.deadLetterSink(conf))
+                .uid("dlq-sink")
+                .name("user-behavior-dlq");
     }
 }

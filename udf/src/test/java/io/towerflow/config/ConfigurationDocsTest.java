@@ -38,7 +38,7 @@ class ConfigurationDocsTest {
                             o.key(),
                             o.hasDefaultValue() ? "`" + show(o.defaultValue()) + "`" : "(none)",
                             typeName(o),
-                            o.description().toString().replace("|", "\\|")));
+                            new org.apache.flink.configuration.description.HtmlFormatter().format(o.description()).replace("|", "\\|")));
                 }
             }
         }
