@@ -41,7 +41,8 @@ public final class BehaviorEventParser implements Serializable {
         if (text.isEmpty()) {
             throw new InvalidEventException("blank record");
         }
-        return text.charAt(0) == '{' ? parseJson(text) : parseTaobaoCsv(text);
+        char first = text.charAt(0);
+        return first == '{' || first == '[' ? parseJson(text) : parseTaobaoCsv(text);
     }
 
     private static String decodeUtf8(byte[] bytes) throws InvalidEventException {

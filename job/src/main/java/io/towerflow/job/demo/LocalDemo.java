@@ -1,0 +1,321 @@
+package io.towerflow.job.demo;
+
+import io.towerflow.config.KafkaOptions;
+import io.towerflow.config.ModelOptions;
+import io.towerflow.job.RecommendationJob;
+import io.towerflow.job.kafka.EmbeddedKafka;
+import io.towerflow.job.kafka.Topics;
+import io.towerflow.records.JsonCodec;
+import io.towerflow.synthetic.SyntheticGenerator;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.ParameterTool;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The embedded demo ({@code deploy/local/towerflow demo}): a real KRaft broker (in-process, or the
+ * one at {@code --bootstrap-servers}), the recommendation job on a local Flink environment with
+ * RocksDB, checkpoints and the web UI, a feed of synthetic or file events, and live figures read
+ * back with a {@code read_committed} consumer.
+ */
+public final class LocalDemo {
+    private static final String USAGE =
+            String.join(
+                    "\n",
+                    "usage: towerflow demo [options]",
+                    "  --events FILE            replay a Taobao CSV or JSON-lines file (default: synthetic events)",
+                    "  --max-events N           stop once N events are produced and all their output is committed",
+                    "                           (synthetic default: run until Ctrl-C; file default: the whole file)",
+                    "  --rate N                 events per second to produce, 0 = as fast as possible (default 2000)",
+                    "  --users N --items N --categories N --seed N   synthetic catalogue (10000/20000/100/42)",
+                    "  --model DIR              model version directory (default: newest under model-artifacts/)",
+                    "  --bootstrap-servers H:P  use this Kafka instead of starting one",
+                    "  --parallelism N          (default 2)",
+                    "  --checkpoint-interval D  e.g. 2s (default 2s)",
+                    "  --web-port P             Flink web UI port or range (default 8081-8099)",
+                    "  --work-dir DIR           checkpoints, logs, broker data (default .run/demo)",
+                    "  --summary-json FILE      write the final figures as JSON",
+                    "  --<towerflow option> V   any towerflow.* option, e.g. --towerflow.recommend.top-k 50");
+
+    private LocalDemo() {}
+
+    public static void main(String[] args) throws Exception {
+        ParameterTool params = ParameterTool.fromArgs(args);
+        if (params.has("help")) {
+            System.out.println(USAGE);
+            return;
+        }
+        int code = new Run(params).call();
+        System.exit(code);
+    }
+
+    private static final class Run {
+        private final ParameterTool params;
+        private final Path workDir;
+        private final long maxEvents;
+        private final double rate;
+        private final long started = System.currentTimeMillis();
+        private long produced;
+        private long producedValid;
+        private long firstProducedMs;
+
+        Run(ParameterTool params) {
+            this.params = params;
+            this.workDir = Paths.get(params.get("work-dir", ".run/demo")).toAbsolutePath();
+            this.maxEvents = params.getLong("max-events", -1);
+            this.rate = params.getDouble("rate", 2000);
+        }
+
+        int call() throws Exception {
+            Files.createDirectories(workDir);
+            Path model = modelDir();
+            EmbeddedKafka broker = null;
+            String bootstrap = params.get("bootstrap-servers");
+            if (bootstrap == null) {
+                log("starting an in-process Kafka broker (KRaft) ...");
+                broker = EmbeddedKafka.start(workDir.resolve("kafka"));
+                bootstrap = broker.bootstrapServers();
+            }
+            log("Kafka at " + bootstrap);
+            Configuration options = jobOptions(bootstrap, model);
+            Topics.ensureTopics(
+                    bootstrap,
+                    Map.of(
+                            options.get(KafkaOptions.BEHAVIOR_TOPIC), 2,
+                            options.get(KafkaOptions.RECOMMENDATIONS_TOPIC), 2,
+                            options.get(KafkaOptions.DLQ_TOPIC), 1),
+                    Map.of(),
+                    Duration.ofSeconds(60));
+
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConfig());
+            env.setParallelism(params.getInt("parallelism", 2));
+            RecommendationJob.define(env, options);
+            JobClient job = env.executeAsync("towerflow-demo");
+            log("job " + job.getJobID() + " submitted; Flink web UI at http://localhost:"
+                    + params.get("web-port", "8081-8099").split("-")[0] + " (first free port of the range)");
+
+            int exit = 0;
+            try (OutputMonitor monitor =
+                            new OutputMonitor(
+                                    bootstrap,
+                                    options.get(KafkaOptions.RECOMMENDATIONS_TOPIC),
+                                    options.get(KafkaOptions.DLQ_TOPIC));
+                    EventFeed feed = feed()) {
+                monitor.start();
+                exit = produceAndWatch(bootstrap, options, feed, monitor, job);
+                writeSummary(monitor);
+            } finally {
+                job.cancel().get(60, TimeUnit.SECONDS);
+                log("job cancelled");
+                if (broker != null) {
+                    broker.close();
+                }
+            }
+            return exit;
+        }
+
+        private int produceAndWatch(
+                String bootstrap,
+                Configuration options,
+                EventFeed feed,
+                OutputMonitor monitor,
+                JobClient job)
+                throws Exception {
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+            p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+            p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+            p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+            String topic = options.get(KafkaOptions.BEHAVIOR_TOPIC);
+            long lastReport = System.currentTimeMillis();
+            long lastCount = 0;
+            long lastProgressMs = System.currentTimeMillis();
+            long lastDone = 0;
+            firstProducedMs = System.currentTimeMillis();
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+                while (true) {
+                    CompletableFuture<?> status = job.getJobStatus();
+                    if (status.isDone() && status.get().toString().matches("FAILED|CANCELED|FINISHED")) {
+                        log("job ended: " + status.get());
+                        return 1;
+                    }
+                    // produce at the target rate, a slice at a time
+                    long now = System.currentTimeMillis();
+                    long due =
+                            rate <= 0
+                                    ? produced + 2_000
+                                    : (long) ((now - firstProducedMs) / 1000.0 * rate) + 1;
+                    while (produced < due && feed.hasNext()) {
+                        EventFeed.Item item = feed.next();
+                        long wall = System.currentTimeMillis();
+                        byte[] key = null;
+                        Long ts = null;
+                        if (item.event() != null) {
+                            key = item.event().userId.getBytes(StandardCharsets.UTF_8);
+                            ts = item.event().ts;
+                            monitor.produced(item.event().userId, item.event().ts, wall);
+                            producedValid++;
+                        }
+                        producer.send(new ProducerRecord<>(topic, null, ts, key, item.bytes()));
+                        produced++;
+                    }
+                    producer.flush();
+
+                    now = System.currentTimeMillis();
+                    long done = monitor.lists() + monitor.deadLetters();
+                    if (done != lastDone) {
+                        lastDone = done;
+                        lastProgressMs = now;
+                    }
+                    if (now - lastReport >= 2_000) {
+                        double eps = (done - lastCount) * 1000.0 / (now - lastReport);
+                        log(String.format(
+                                "events in %,d | lists out %,d | DLQ %,d | %,.0f events/s | "
+                                        + "event->list p50 %d ms p99 %d ms (visible p50 %d ms) | model %s",
+                                produced,
+                                monitor.lists(),
+                                monitor.deadLetters(),
+                                eps,
+                                monitor.emitLatency(0.5),
+                                monitor.emitLatency(0.99),
+                                monitor.visibleLatency(0.5),
+                                monitor.modelVersion()));
+                        lastReport = now;
+                        lastCount = done;
+                    }
+                    if (!feed.hasNext()) {
+                        if (done >= produced) {
+                            log(String.format(
+                                    "all %,d events processed and committed: %,d lists, %,d dead letters",
+                                    produced, monitor.lists(), monitor.deadLetters()));
+                            return monitor.lists() == producedValid ? 0 : 1;
+                        }
+                        if (now - lastProgressMs > 120_000) {
+                            log("no output for 120 s with " + (produced - done) + " events outstanding; giving up");
+                            return 1;
+                        }
+                    }
+                    Thread.sleep(rate <= 0 ? 1 : 10);
+                }
+            }
+        }
+
+        private EventFeed feed() throws Exception {
+            String events = params.get("events");
+            if (events != null) {
+                log("replaying " + events);
+                return EventFeed.file(Paths.get(events), maxEvents);
+            }
+            SyntheticGenerator.Config cfg = new SyntheticGenerator.Config();
+            cfg.users = params.getInt("users", cfg.users);
+            cfg.items = params.getInt("items", cfg.items);
+            cfg.categories = params.getInt("categories", cfg.categories);
+            cfg.seed = params.getLong("seed", cfg.seed);
+            cfg.startTs = System.currentTimeMillis();
+            log(String.format(
+                    "synthetic events: %,d users, %,d items, %,d categories, seed %d",
+                    cfg.users, cfg.items, cfg.categories, cfg.seed));
+            return EventFeed.synthetic(cfg, maxEvents < 0 ? Long.MAX_VALUE : maxEvents);
+        }
+
+        private Path modelDir() throws Exception {
+            String m = params.get("model");
+            if (m != null) {
+                return Paths.get(m).toAbsolutePath();
+            }
+            Path root = Paths.get("model-artifacts");
+            try (Stream<Path> dirs = Files.list(root)) {
+                return dirs.filter(d -> Files.exists(d.resolve("manifest.json")))
+                        .max(Comparator.comparing(Path::getFileName))
+                        .orElseThrow(() -> new IllegalStateException("no model version under " + root.toAbsolutePath()))
+                        .toAbsolutePath();
+            }
+        }
+
+        private Configuration jobOptions(String bootstrap, Path model) {
+            Configuration c = new Configuration();
+            params.toMap().forEach((k, v) -> {
+                if (k.startsWith("towerflow.")) {
+                    c.setString(k, v);
+                }
+            });
+            c.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
+            c.set(ModelOptions.PATH, model.toString());
+            c.set(KafkaOptions.START_FROM, KafkaOptions.StartFrom.LATEST);
+            c.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, "towerflow-demo-" + started);
+            return c;
+        }
+
+        private Configuration flinkConfig() {
+            Configuration c = new Configuration();
+            c.setString("state.backend.type", "rocksdb");
+            c.setString("execution.checkpointing.incremental", "true");
+            c.setString("execution.checkpointing.interval", params.get("checkpoint-interval", "2s"));
+            c.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
+            c.setString("execution.checkpointing.dir", workDir.resolve("checkpoints").toUri().toString());
+            c.setString("io.tmp.dirs", workDir.resolve("tmp").toString());
+            c.setString("restart-strategy.type", "fixed-delay");
+            c.setString("restart-strategy.fixed-delay.attempts", "3");
+            c.set(RestOptions.BIND_PORT, params.get("web-port", "8081-8099"));
+            return c;
+        }
+
+        private void writeSummary(OutputMonitor monitor) throws Exception {
+            long endMs = Math.max(monitor.lastOutputMs(), firstProducedMs + 1);
+            double seconds = (endMs - firstProducedMs) / 1000.0;
+            ObjectNode s = JsonCodec.mapper().createObjectNode();
+            s.put("eventsIn", produced);
+            s.put("recommendationsOut", monitor.lists());
+            s.put("dlq", monitor.deadLetters());
+            s.put("eventsPerSecond", Math.round(produced / seconds));
+            s.put("p50Ms", monitor.emitLatency(0.5));
+            s.put("p99Ms", monitor.emitLatency(0.99));
+            s.put("visibleP50Ms", monitor.visibleLatency(0.5));
+            s.put("visibleP99Ms", monitor.visibleLatency(0.99));
+            s.put("modelVersion", monitor.modelVersion());
+            s.put("source", params.get("events", "synthetic"));
+            s.put("rate", rate);
+            s.put("parallelism", params.getInt("parallelism", 2));
+            s.put("wallSeconds", (System.currentTimeMillis() - started) / 1000.0);
+            String json = JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s);
+            log("summary " + json.replaceAll("\\s+", " "));
+            String file = params.get("summary-json");
+            if (file != null) {
+                Path f = Paths.get(file);
+                if (f.getParent() != null) {
+                    Files.createDirectories(f.getParent());
+                }
+                Files.writeString(f, json + "\n");
+                log("wrote " + f.toAbsolutePath());
+            }
+        }
+
+        private static void log(String msg) {
+            System.out.printf("[towerflow %tT] %s%n", System.currentTimeMillis(), msg);
+        }
+    }
+}

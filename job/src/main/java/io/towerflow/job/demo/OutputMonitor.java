@@ -1,0 +1,156 @@
+package io.towerflow.job.demo;
+
+import io.towerflow.records.JsonCodec;
+import io.towerflow.records.Recommendation;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Reads what the job made visible ({@code read_committed}): the lists and the dead letters, and
+ * measures for each list the time from when its event was produced to when it was emitted
+ * (processing latency) and to when it became visible (which adds the wait for the checkpoint
+ * that commits the sink's transaction).
+ */
+final class OutputMonitor implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String recommendationsTopic;
+    private final Map<String, Deque<Long>> producedAt = new ConcurrentHashMap<>();
+    private final AtomicLong lists = new AtomicLong();
+    private final AtomicLong deadLetters = new AtomicLong();
+    private final AtomicLong unmatched = new AtomicLong();
+    private final List<Long> emitLatencies = new ArrayList<>();
+    private final List<Long> visibleLatencies = new ArrayList<>();
+    private volatile String modelVersion = "";
+    private volatile long lastOutputMs;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    OutputMonitor(String bootstrap, String recommendationsTopic, String dlqTopic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        this.consumer = new KafkaConsumer<>(p);
+        this.recommendationsTopic = recommendationsTopic;
+        List<TopicPartition> parts = new ArrayList<>();
+        for (String t : Arrays.asList(recommendationsTopic, dlqTopic)) {
+            consumer.partitionsFor(t).forEach(i -> parts.add(new TopicPartition(t, i.partition())));
+        }
+        consumer.assign(parts);
+        consumer.seekToEnd(parts);
+        parts.forEach(consumer::position); // fix the start now, before anything is produced
+        this.thread = new Thread(this::run, "towerflow-demo-monitor");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Remembers when the event of (user, event time) was produced. */
+    void produced(String userId, long eventTs, long wallMs) {
+        producedAt.computeIfAbsent(userId + '|' + eventTs, k -> new ArrayDeque<>()).addLast(wallMs);
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    long now = System.currentTimeMillis();
+                    lastOutputMs = now;
+                    if (r.topic().equals(recommendationsTopic)) {
+                        Recommendation rec = JsonCodec.parseRecommendation(r.value());
+                        modelVersion = rec.modelVersion;
+                        Long at = takeProduced(rec.userId + '|' + rec.eventTs);
+                        synchronized (this) {
+                            if (at == null) {
+                                unmatched.incrementAndGet();
+                            } else {
+                                emitLatencies.add(Math.max(0, rec.emittedTs - at));
+                                visibleLatencies.add(Math.max(0, now - at));
+                            }
+                        }
+                        lists.incrementAndGet();
+                    } else {
+                        deadLetters.incrementAndGet();
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        }
+    }
+
+    private Long takeProduced(String key) {
+        Deque<Long> q = producedAt.get(key);
+        if (q == null) {
+            return null;
+        }
+        synchronized (q) {
+            Long at = q.pollFirst();
+            if (q.isEmpty()) {
+                producedAt.remove(key);
+            }
+            return at;
+        }
+    }
+
+    long lists() {
+        return lists.get();
+    }
+
+    long deadLetters() {
+        return deadLetters.get();
+    }
+
+    String modelVersion() {
+        return modelVersion;
+    }
+
+    long lastOutputMs() {
+        return lastOutputMs;
+    }
+
+    /** The q-quantile (0..1) of the emit latencies, ms; -1 when none. */
+    synchronized long emitLatency(double q) {
+        return quantile(emitLatencies, q);
+    }
+
+    synchronized long visibleLatency(double q) {
+        return quantile(visibleLatencies, q);
+    }
+
+    private static long quantile(List<Long> values, double q) {
+        if (values.isEmpty()) {
+            return -1;
+        }
+        long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
+        return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        consumer.wakeup();
+        thread.join(5_000);
+        consumer.close();
+    }
+}

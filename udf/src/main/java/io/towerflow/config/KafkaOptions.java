@@ -1,0 +1,96 @@
+package io.towerflow.config;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+import java.time.Duration;
+
+/** Where the job reads and writes: the broker, topics and delivery settings. */
+public final class KafkaOptions {
+
+    /** Where a fresh consumer group starts reading the behaviour topic. */
+    public enum StartFrom {
+        EARLIEST,
+        LATEST,
+        /** The group's committed offsets, falling back to EARLIEST. */
+        COMMITTED
+    }
+
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+            ConfigOptions.key("towerflow.kafka.bootstrap-servers")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Kafka bootstrap servers, host:port[,host:port...].");
+
+    public static final ConfigOption<String> GROUP_ID =
+            ConfigOptions.key("towerflow.kafka.group-id")
+                    .stringType()
+                    .defaultValue("towerflow")
+                    .withDescription("Consumer group of the behaviour source.");
+
+    public static final ConfigOption<StartFrom> START_FROM =
+            ConfigOptions.key("towerflow.kafka.start-from")
+                    .enumType(StartFrom.class)
+                    .defaultValue(StartFrom.COMMITTED)
+                    .withDescription(
+                            "Where the source starts when no checkpoint or savepoint is restored.");
+
+    public static final ConfigOption<Boolean> BOUNDED =
+            ConfigOptions.key("towerflow.kafka.bounded")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Stop reading at the offsets that are latest when the job starts, "
+                                    + "so that the job finishes once it has processed them "
+                                    + "(replays and tests).");
+
+    public static final ConfigOption<String> BEHAVIOR_TOPIC =
+            ConfigOptions.key("towerflow.topic.behavior")
+                    .stringType()
+                    .defaultValue("user-behavior")
+                    .withDescription("Input topic of behaviour events (key userId).");
+
+    public static final ConfigOption<String> RECOMMENDATIONS_TOPIC =
+            ConfigOptions.key("towerflow.topic.recommendations")
+                    .stringType()
+                    .defaultValue("recommendations")
+                    .withDescription("Output topic of top-K lists (key userId), exactly-once.");
+
+    public static final ConfigOption<String> DLQ_TOPIC =
+            ConfigOptions.key("towerflow.topic.dlq")
+                    .stringType()
+                    .defaultValue("user-behavior-dlq")
+                    .withDescription(
+                            "Dead-letter topic: rejected input records with reason and origin.");
+
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
+            ConfigOptions.key("towerflow.kafka.transactional-id-prefix")
+                    .stringType()
+                    .defaultValue("towerflow")
+                    .withDescription(
+                            "Prefix of the exactly-once sinks' transactional ids; unique per job "
+                                    + "on a broker.");
+
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
+            ConfigOptions.key("towerflow.kafka.transaction-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(10))
+                    .withDescription(
+                            "transaction.timeout.ms of the exactly-once sinks; must stay below "
+                                    + "the broker's transaction.max.timeout.ms (15 min by "
+                                    + "default) and above the checkpoint interval.");
+
+    public static final ConfigOption<Duration> WATERMARK_OUT_OF_ORDERNESS =
+            ConfigOptions.key("towerflow.watermark.out-of-orderness")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(5))
+                    .withDescription("Bounded out-of-orderness of event time at the source.");
+
+    public static final ConfigOption<Duration> WATERMARK_IDLENESS =
+            ConfigOptions.key("towerflow.watermark.idleness")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription("A partition silent this long stops holding back watermarks.");
+
+    private KafkaOptions() {}
+}

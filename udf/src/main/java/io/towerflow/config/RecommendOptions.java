@@ -1,0 +1,48 @@
+package io.towerflow.config;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+import java.time.Duration;
+
+/** Options of the keyed recommend operator. */
+public final class RecommendOptions {
+
+    public static final ConfigOption<Integer> TOP_K =
+            ConfigOptions.key("towerflow.recommend.top-k")
+                    .intType()
+                    .defaultValue(20)
+                    .withDescription("Number of items in each recommendation list.");
+
+    public static final ConfigOption<Integer> HISTORY_LENGTH =
+            ConfigOptions.key("towerflow.recommend.history-length")
+                    .intType()
+                    .defaultValue(50)
+                    .withDescription(
+                            "Interactions kept per user in keyed state; the user tower pools them.");
+
+    public static final ConfigOption<Integer> BATCH_MAX_SIZE =
+            ConfigOptions.key("towerflow.recommend.batch.max-size")
+                    .intType()
+                    .defaultValue(64)
+                    .withDescription(
+                            "Events buffered before one batched model call scores them together.");
+
+    public static final ConfigOption<Duration> BATCH_MAX_WAIT =
+            ConfigOptions.key("towerflow.recommend.batch.max-wait")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(10))
+                    .withDescription(
+                            "Longest an event waits in a partly filled batch (processing time). "
+                                    + "Batches are also flushed before every checkpoint barrier.");
+
+    public static final ConfigOption<Duration> STATE_TTL =
+            ConfigOptions.key("towerflow.recommend.state-ttl")
+                    .durationType()
+                    .defaultValue(Duration.ofDays(7))
+                    .withDescription(
+                            "A user's state (history, embedding, last list) expires after this "
+                                    + "long without an event from that user.");
+
+    private RecommendOptions() {}
+}

@@ -1,0 +1,58 @@
+package io.towerflow.operators;
+
+import io.towerflow.config.ModelOptions;
+import io.towerflow.config.RecommendOptions;
+
+import org.apache.flink.configuration.ReadableConfig;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Objects;
+
+/** The settings a {@link RecommendOperator} needs, read once from the job's configuration. */
+public final class RecommendConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public final String modelPath;
+    public final ModelOptions.DeviceChoice device;
+    public final int numThreads;
+    public final int numInteropThreads;
+    public final int topK;
+    public final int historyLength;
+    public final int batchMaxSize;
+    public final long batchMaxWaitMs;
+    public final Duration stateTtl;
+
+    private RecommendConfig(ReadableConfig conf) {
+        this.modelPath =
+                Objects.requireNonNull(
+                        conf.get(ModelOptions.PATH), ModelOptions.PATH.key() + " is required");
+        this.device = conf.get(ModelOptions.DEVICE);
+        this.numThreads = conf.get(ModelOptions.NUM_THREADS);
+        this.numInteropThreads = conf.get(ModelOptions.NUM_INTEROP_THREADS);
+        this.topK = positive(conf, RecommendOptions.TOP_K.key(), conf.get(RecommendOptions.TOP_K));
+        this.historyLength =
+                positive(
+                        conf,
+                        RecommendOptions.HISTORY_LENGTH.key(),
+                        conf.get(RecommendOptions.HISTORY_LENGTH));
+        this.batchMaxSize =
+                positive(
+                        conf,
+                        RecommendOptions.BATCH_MAX_SIZE.key(),
+                        conf.get(RecommendOptions.BATCH_MAX_SIZE));
+        this.batchMaxWaitMs = conf.get(RecommendOptions.BATCH_MAX_WAIT).toMillis();
+        this.stateTtl = conf.get(RecommendOptions.STATE_TTL);
+    }
+
+    public static RecommendConfig from(ReadableConfig conf) {
+        return new RecommendConfig(conf);
+    }
+
+    private static int positive(ReadableConfig conf, String key, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(key + " must be positive, was " + value);
+        }
+        return value;
+    }
+}

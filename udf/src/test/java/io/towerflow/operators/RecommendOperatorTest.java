@@ -1,0 +1,165 @@
+package io.towerflow.operators;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.towerflow.config.ModelOptions;
+import io.towerflow.config.RecommendOptions;
+import io.towerflow.model.ServingModel;
+import io.towerflow.records.Action;
+import io.towerflow.records.BehaviorEvent;
+import io.towerflow.records.Recommendation;
+import io.towerflow.records.ScoredItem;
+
+import ai.djl.Device;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/** The keyed recommend operator under Flink's harness, serving the committed bootstrap model. */
+class RecommendOperatorTest {
+    private static final long T0 = 1_764_547_200_000L;
+
+    static Path bootstrapModel() {
+        Path root =
+                Paths.get(System.getProperty("towerflow.repo.root", "..")).resolve("model-artifacts");
+        try (Stream<Path> dirs = Files.list(root)) {
+            return dirs.filter(d -> Files.exists(d.resolve("manifest.json")))
+                    .max(Comparator.comparing(Path::getFileName))
+                    .orElseThrow();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, BehaviorEvent, Recommendation>
+            harness(int batchSize, Duration maxWait, Duration ttl) throws Exception {
+        Configuration c = new Configuration();
+        c.set(ModelOptions.PATH, bootstrapModel().toString());
+        c.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
+        c.set(RecommendOptions.TOP_K, 10);
+        c.set(RecommendOptions.BATCH_MAX_SIZE, batchSize);
+        c.set(RecommendOptions.BATCH_MAX_WAIT, maxWait);
+        c.set(RecommendOptions.STATE_TTL, ttl);
+        KeyedOneInputStreamOperatorTestHarness<String, BehaviorEvent, Recommendation> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new RecommendOperator(RecommendConfig.from(c)), e -> e.userId, Types.STRING);
+        h.open();
+        return h;
+    }
+
+    private static BehaviorEvent view(String user, String item, long ts) {
+        return new BehaviorEvent(user, item, Action.VIEW, ts, null);
+    }
+
+    @Test
+    void batchesUntilFullThenScoresAllInOneGo() throws Exception {
+        try (var h = harness(3, Duration.ofSeconds(10), Duration.ofDays(1))) {
+            h.processElement(view("a", "1", T0), T0);
+            h.processElement(view("b", "2", T0 + 1), T0 + 1);
+            assertTrue(h.extractOutputValues().isEmpty(), "first two events wait in the batch");
+            assertEquals(1, h.numProcessingTimeTimers(), "one flush timer for the open batch");
+            h.processElement(view("c", "3", T0 + 2), T0 + 2);
+            List<Recommendation> out = h.extractOutputValues();
+            assertEquals(List.of("a", "b", "c"), out.stream().map(r -> r.userId).toList());
+            for (Recommendation r : out) {
+                assertEquals(10, r.items.length);
+                assertEquals(bootstrapModel().getFileName().toString(), r.modelVersion);
+            }
+            assertEquals(T0 + 1, out.get(1).eventTs);
+        }
+    }
+
+    @Test
+    void flushesWhenTheOldestEventHasWaitedMaxWait() throws Exception {
+        try (var h = harness(100, Duration.ofMillis(50), Duration.ofDays(1))) {
+            h.setProcessingTime(1_000);
+            h.processElement(view("a", "1", T0), T0);
+            h.setProcessingTime(1_049);
+            assertTrue(h.extractOutputValues().isEmpty());
+            h.setProcessingTime(1_050);
+            assertEquals(1, h.extractOutputValues().size());
+            assertEquals(1_050, h.extractOutputValues().get(0).emittedTs);
+        }
+    }
+
+    @Test
+    void flushesBeforeTheCheckpointBarrierSoNothingBufferedIsCheckpointed() throws Exception {
+        try (var h = harness(100, Duration.ofSeconds(10), Duration.ofDays(1))) {
+            h.processElement(view("a", "1", T0), T0);
+            h.processElement(view("a", "2", T0 + 1), T0 + 1);
+            assertTrue(h.extractOutputValues().isEmpty());
+            h.prepareSnapshotPreBarrier(1L);
+            assertEquals(2, h.extractOutputValues().size());
+            h.snapshot(1L, 1L);
+        }
+    }
+
+    @Test
+    void keepsHistoryInStateAndNeverRecommendsWhatTheUserHasSeen() throws Exception {
+        try (var h = harness(1, Duration.ofSeconds(10), Duration.ofDays(1))) {
+            // the most popular items of the bootstrap catalogue: the ones a fresh list would hold
+            String[] seen = popularIds(3);
+            for (int i = 0; i < seen.length; i++) {
+                h.processElement(view("u", seen[i], T0 + i), T0 + i);
+            }
+            List<Recommendation> out = h.extractOutputValues();
+            assertEquals(3, out.size());
+            Recommendation last = out.get(2);
+            for (ScoredItem s : last.items) {
+                assertFalse(Arrays.asList(seen).contains(s.itemId), s.itemId + " was already seen");
+            }
+            for (int i = 1; i < last.items.length; i++) {
+                assertTrue(last.items[i - 1].score >= last.items[i].score, "sorted by score");
+            }
+            assertEquals(3, h.numKeyedStateEntries(), "history, user vector and last list of one user");
+        }
+    }
+
+    @Test
+    void coldStartUsersGetPopularItems() throws Exception {
+        try (var h = harness(1, Duration.ofSeconds(10), Duration.ofDays(1))) {
+            h.processElement(view("new-user", "item-the-model-never-saw", T0), T0);
+            Recommendation r = h.extractOutputValues().get(0);
+            ScoredItem[] popular;
+            try (ServingModel m = ServingModel.load(bootstrapModel(), Device.cpu())) {
+                popular = m.popular(10, Set.of("item-the-model-never-saw"));
+            }
+            assertArrayEquals(popular, r.items);
+        }
+    }
+
+    @Test
+    void stateOfInactiveUsersExpires() throws Exception {
+        try (var h = harness(1, Duration.ofSeconds(10), Duration.ofHours(1))) {
+            h.setStateTtlProcessingTime(0);
+            h.processElement(view("gone", "1", T0), T0);
+            assertEquals(3, h.numKeyedStateEntries());
+            h.setStateTtlProcessingTime(Duration.ofHours(2).toMillis());
+            h.processElement(view("active", "2", T0 + 1), T0 + 1);
+            assertEquals(3, h.numKeyedStateEntries(), "only the active user's state is left");
+        }
+    }
+
+    private static String[] popularIds(int n) throws Exception {
+        try (ServingModel m = ServingModel.load(bootstrapModel(), Device.cpu())) {
+            return Arrays.stream(m.popular(n, Set.of())).map(s -> s.itemId).toArray(String[]::new);
+        }
+    }
+}
