@@ -18,8 +18,8 @@ import io.towerflow.synthetic.SyntheticGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -135,36 +135,68 @@ class RecommendationJobITCase {
     void aFailureAfterACheckpointLosesAndDuplicatesNothing() throws Exception {
         SyntheticGenerator.Config cfg = TestModels.syntheticConfigOfBootstrap();
         cfg.seed = 11;
-        Run run = produce(3_000, cfg, false);
-        FailOnce.reset();
-        runJob(run, raw -> raw.map(new FailOnce()).name("fail-once"));
+        List<BehaviorEvent> events = new ArrayList<>();
+        new SyntheticGenerator(cfg).events(3_000).forEachRemaining(events::add);
+        Run run = new Run();
+        kafka.createTopics(Map.of(run.in, 2, run.out, 2, run.dlq, 1));
+        FailOnce.reset(1_500);
+        send(run, events.subList(0, 1_500));
+        JobClient job = startJob(run, raw -> raw.map(new FailOnce()).name("fail-once"), false);
+        try {
+            // the first half is committed, so a checkpoint has completed ...
+            waitForCommitted(run.out, 1_500);
+            // ... and the second half meets a failure: restore from that checkpoint, replay
+            send(run, events.subList(1_500, 3_000));
+            waitForCommitted(run.out, 3_000);
+        } finally {
+            job.cancel().get();
+        }
         assertTrue(FailOnce.failed.get(), "the fault was injected");
         assertExactlyOnce(run, 0);
     }
 
-    /** Throws once, in the middle of the stream, after a checkpoint has completed. */
-    static final class FailOnce implements MapFunction<RawRecord, RawRecord>, CheckpointListener {
+    /** Throws once, at the first record after the first {@code after} records. */
+    static final class FailOnce implements MapFunction<RawRecord, RawRecord> {
         static final AtomicBoolean failed = new AtomicBoolean();
-        static final AtomicBoolean checkpointed = new AtomicBoolean();
         static final AtomicInteger seen = new AtomicInteger();
+        static volatile int after;
 
-        static void reset() {
+        static void reset(int failAfter) {
             failed.set(false);
-            checkpointed.set(false);
             seen.set(0);
+            after = failAfter;
         }
 
         @Override
         public RawRecord map(RawRecord r) {
-            if (seen.incrementAndGet() > 1_000 && checkpointed.get() && failed.compareAndSet(false, true)) {
+            if (seen.incrementAndGet() > after && failed.compareAndSet(false, true)) {
                 throw new IllegalStateException("injected failure");
             }
             return r;
         }
+    }
 
-        @Override
-        public void notifyCheckpointComplete(long checkpointId) {
-            checkpointed.set(true);
+    private static void waitForCommitted(String topic, int count) {
+        long deadline = System.currentTimeMillis() + 120_000;
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> parts =
+                    c.partitionsFor(topic).stream()
+                            .map(i -> new TopicPartition(topic, i.partition()))
+                            .collect(Collectors.toList());
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            int seen = 0;
+            while (seen < count) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new AssertionError("only " + seen + " of " + count + " lists committed in " + topic);
+                }
+                seen += c.poll(Duration.ofMillis(200)).count();
+            }
         }
     }
 
@@ -195,13 +227,19 @@ class RecommendationJobITCase {
     }
 
     private static void runJob(Run run, UnaryOperator<DataStream<RawRecord>> tap) throws Exception {
+        startJob(run, tap, true).getJobExecutionResult().get();
+    }
+
+    /** Starts the job; a bounded one finishes by itself once it has read what is in the topic. */
+    private static JobClient startJob(Run run, UnaryOperator<DataStream<RawRecord>> tap, boolean bounded)
+            throws Exception {
         Configuration options = new Configuration();
         options.set(KafkaOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         options.set(KafkaOptions.BEHAVIOR_TOPIC, run.in);
         options.set(KafkaOptions.RECOMMENDATIONS_TOPIC, run.out);
         options.set(KafkaOptions.DLQ_TOPIC, run.dlq);
         options.set(KafkaOptions.START_FROM, KafkaOptions.StartFrom.EARLIEST);
-        options.set(KafkaOptions.BOUNDED, true);
+        options.set(KafkaOptions.BOUNDED, bounded);
         options.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, "it-" + run.suffix);
         options.set(ModelOptions.PATH, TestModels.bootstrapVersionDir().toString());
         options.set(RecommendOptions.TOP_K, 20);
@@ -219,7 +257,7 @@ class RecommendationJobITCase {
         Configuration conf = RecommendationJob.effectiveOptions(env, options);
         DataStream<RawRecord> raw = tap.apply(RecommendationJob.source(env, conf));
         RecommendationJob.sinks(conf, RecommendationPipeline.define(conf, raw));
-        env.execute("towerflow-it-" + run.suffix);
+        return env.executeAsync("towerflow-it-" + run.suffix);
     }
 
     /** One list per valid event (no loss, no duplicate) and one dead letter per bad record. */

@@ -74,7 +74,7 @@ class RecommendOperatorTest {
             h.processElement(view("a", "1", T0), T0);
             h.processElement(view("b", "2", T0 + 1), T0 + 1);
             assertTrue(h.extractOutputValues().isEmpty(), "first two events wait in the batch");
-            assertEquals(1, h.numProcessingTimeTimers(), "one flush timer for the open batch");
+            assertEquals(1, h.getProcessingTimeService().getNumActiveTimers(), "one flush timer for the open batch");
             h.processElement(view("c", "3", T0 + 2), T0 + 2);
             List<Recommendation> out = h.extractOutputValues();
             assertEquals(List.of("a", "b", "c"), out.stream().map(r -> r.userId).toList());
@@ -147,13 +147,27 @@ class RecommendOperatorTest {
 
     @Test
     void stateOfInactiveUsersExpires() throws Exception {
+        String[] popular = popularIds(3);
         try (var h = harness(1, Duration.ofSeconds(10), Duration.ofHours(1))) {
             h.setStateTtlProcessingTime(0);
-            h.processElement(view("gone", "1", T0), T0);
-            assertEquals(3, h.numKeyedStateEntries());
-            h.setStateTtlProcessingTime(Duration.ofHours(2).toMillis());
-            h.processElement(view("active", "2", T0 + 1), T0 + 1);
-            assertEquals(3, h.numKeyedStateEntries(), "only the active user's state is left");
+            for (int i = 0; i < popular.length; i++) {
+                h.processElement(view("u", popular[i], T0 + i), T0 + i);
+            }
+            // within the TTL the history is there: the popular items seen are excluded
+            h.setStateTtlProcessingTime(Duration.ofMinutes(59).toMillis());
+            h.processElement(view("u", "never-seen-1", T0 + 10), T0 + 10);
+            Recommendation kept = h.extractOutputValues().get(3);
+            for (ScoredItem s : kept.items) {
+                assertFalse(Arrays.asList(popular).contains(s.itemId));
+            }
+            // two hours after the last write the history has expired: the user is cold again,
+            // so the list is the plain popular list, seen items included
+            h.setStateTtlProcessingTime(Duration.ofMinutes(59 + 120).toMillis());
+            h.processElement(view("u", "never-seen-2", T0 + 20), T0 + 20);
+            Recommendation fresh = h.extractOutputValues().get(4);
+            try (ServingModel m = ServingModel.load(bootstrapModel(), Device.cpu())) {
+                assertArrayEquals(m.popular(10, Set.of("never-seen-2")), fresh.items);
+            }
         }
     }
 
