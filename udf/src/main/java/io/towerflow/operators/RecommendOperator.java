@@ -7,7 +7,6 @@ import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.Recommendation;
 import io.towerflow.records.ScoredItem;
 
-import ai.djl.Device;
 import ai.djl.engine.Engine;
 
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -94,6 +93,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         DjlRuntime.configureThreads(config.numThreads, config.numInteropThreads);
         Path dir = Paths.get(config.modelPath);
         model = ServingModel.load(dir, DjlRuntime.device(config.device));
+        // a smoke inference: proves the version scores, and warms libtorch before the first event
+        model.recommend(List.of(UserQuery.withoutHistory("warm-up", 0L, Set.of())), config.topK);
         getMetricGroup().gauge("catalogueSize", () -> model.catalogueSize());
         LOG.info(
                 "Serving model {} ({} items) from {} on {}",

@@ -12,13 +12,25 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.runtime.execution.ExecutionState;
+import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.ParameterTool;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
@@ -27,9 +39,10 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -54,6 +67,7 @@ public final class LocalDemo {
                     "  --parallelism N          (default 2)",
                     "  --checkpoint-interval D  e.g. 2s (default 2s)",
                     "  --web-port P             Flink web UI port or range (default 8081-8099)",
+                    "  --buffer-timeout D       Flink network buffer timeout (default 5ms; Flink's own is 100ms)",
                     "  --work-dir DIR           checkpoints, logs, broker data (default .run/demo)",
                     "  --summary-json FILE      write the final figures as JSON",
                     "  --<towerflow option> V   any towerflow.* option, e.g. --towerflow.recommend.top-k 50");
@@ -108,13 +122,28 @@ public final class LocalDemo {
                     Map.of(),
                     Duration.ofSeconds(60));
 
-            StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConfig());
-            env.setParallelism(params.getInt("parallelism", 2));
+            // a local cluster of our own, so that we know its web UI address and can wait until
+            // every task runs (models loaded, Kafka partitions assigned) before producing
+            int parallelism = params.getInt("parallelism", 2);
+            Configuration flinkConf = flinkConfig();
+            MiniCluster cluster =
+                    new MiniCluster(
+                            new MiniClusterConfiguration.Builder()
+                                    .setConfiguration(flinkConf)
+                                    .setNumTaskManagers(1)
+                                    .setNumSlotsPerTaskManager(parallelism)
+                                    .build());
+            cluster.start();
+            startAtCurrentEnd(bootstrap, options);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
+            env.setParallelism(parallelism);
             RecommendationJob.define(env, options);
-            JobClient job = env.executeAsync("towerflow-demo");
-            log("job " + job.getJobID() + " submitted; Flink web UI at http://localhost:"
-                    + params.get("web-port", "8081-8099").split("-")[0] + " (first free port of the range)");
+            StreamGraph graph = env.getStreamGraph();
+            graph.setJobName("towerflow-demo");
+            JobID job = cluster.submitJob(graph).get().getJobID();
+            log("job " + job + " submitted; Flink web UI at " + cluster.getRestAddress().get());
+            awaitAllTasksRunning(cluster, job);
+            log("all tasks running");
 
             int exit = 0;
             try (OutputMonitor monitor =
@@ -124,10 +153,11 @@ public final class LocalDemo {
                                     options.get(KafkaOptions.DLQ_TOPIC));
                     EventFeed feed = feed()) {
                 monitor.start();
-                exit = produceAndWatch(bootstrap, options, feed, monitor, job);
+                exit = produceAndWatch(bootstrap, options, feed, monitor, cluster, job);
                 writeSummary(monitor);
             } finally {
-                job.cancel().get(60, TimeUnit.SECONDS);
+                cluster.cancelJob(job).get(60, TimeUnit.SECONDS);
+                cluster.close();
                 log("job cancelled");
                 if (broker != null) {
                     broker.close();
@@ -141,7 +171,8 @@ public final class LocalDemo {
                 Configuration options,
                 EventFeed feed,
                 OutputMonitor monitor,
-                JobClient job)
+                MiniCluster cluster,
+                JobID job)
                 throws Exception {
             Properties p = new Properties();
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -158,9 +189,9 @@ public final class LocalDemo {
             firstProducedMs = System.currentTimeMillis();
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
                 while (true) {
-                    CompletableFuture<?> status = job.getJobStatus();
-                    if (status.isDone() && status.get().toString().matches("FAILED|CANCELED|FINISHED")) {
-                        log("job ended: " + status.get());
+                    JobStatus status = cluster.getJobStatus(job).get();
+                    if (status.isGloballyTerminalState()) {
+                        log("job ended: " + status + "; see " + System.getProperty("log.file", "the log"));
                         return 1;
                     }
                     // produce at the target rate, a slice at a time
@@ -224,6 +255,48 @@ public final class LocalDemo {
             }
         }
 
+        /**
+         * Commits the input topic's current end offsets for the job's fresh consumer group, so the
+         * job reads exactly what the demo produces from now on, even on a broker with old data.
+         * ("latest" would be resolved only when a reader starts, racing the first events.)
+         */
+        private static void startAtCurrentEnd(String bootstrap, Configuration options) throws Exception {
+            String topic = options.get(KafkaOptions.BEHAVIOR_TOPIC);
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+                        .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+                Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+                admin.listOffsets(latest).all().get()
+                        .forEach((tp, info) -> start.put(tp, new OffsetAndMetadata(info.offset())));
+                admin.alterConsumerGroupOffsets(options.get(KafkaOptions.GROUP_ID), start).all().get();
+            }
+        }
+
+        private static void awaitAllTasksRunning(MiniCluster cluster, JobID job) throws Exception {
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (true) {
+                AccessExecutionGraph graph = cluster.getExecutionGraph(job).get();
+                if (graph.getState().isGloballyTerminalState()) {
+                    throw new IllegalStateException("job " + graph.getState() + " while starting: " + graph.getFailureInfo());
+                }
+                // an initializing job answers with an empty graph: require every vertex, and some
+                int vertices = 0;
+                boolean running = true;
+                for (AccessExecutionVertex v : graph.getAllExecutionVertices()) {
+                    vertices++;
+                    running &= v.getExecutionState() == ExecutionState.RUNNING;
+                }
+                if (vertices > 0 && running) {
+                    return;
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("tasks not running after 120 s");
+                }
+                Thread.sleep(100);
+            }
+        }
+
         private EventFeed feed() throws Exception {
             String events = params.get("events");
             if (events != null) {
@@ -265,7 +338,9 @@ public final class LocalDemo {
             });
             c.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
             c.set(ModelOptions.PATH, model.toString());
-            c.set(KafkaOptions.START_FROM, KafkaOptions.StartFrom.LATEST);
+            // start exactly where the input topic ends now (see startAtCurrentEnd)
+            c.set(KafkaOptions.GROUP_ID, "towerflow-demo-" + started);
+            c.set(KafkaOptions.START_FROM, KafkaOptions.StartFrom.COMMITTED);
             c.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, "towerflow-demo-" + started);
             return c;
         }
@@ -281,6 +356,8 @@ public final class LocalDemo {
             c.setString("restart-strategy.type", "fixed-delay");
             c.setString("restart-strategy.fixed-delay.attempts", "3");
             c.set(RestOptions.BIND_PORT, params.get("web-port", "8081-8099"));
+            // ship records downstream within 5 ms instead of Flink's default 100 ms buffer timeout
+            c.setString("execution.buffer-timeout.interval", params.get("buffer-timeout", "5ms"));
             return c;
         }
 
