@@ -136,6 +136,7 @@ final class ClusterSmoke {
             cluster.log("resubmitted job " + upgraded + " scores again on " + tmsAfter
                     + (sameTaskManager ? " (the TaskManager the previous job ran in)" : " (previous job ran on " + tmsBefore + ")"));
             lastThird.get(5, TimeUnit.MINUTES);
+            long prometheusSeries = prometheusSeries(tmsAfter.iterator().next(), "recommendationsEmitted");
 
             // 4. everything in, then stop (the savepoint commits the last transactions) and read to the end
             long malformed = items.size() - valid.size();
@@ -160,14 +161,29 @@ final class ClusterSmoke {
             up.put("fromParallelism", parallelism);
             up.put("toParallelism", upgradeParallelism);
             up.put("taskManagers", String.join(",", tmsAfter));
+            summary.put("prometheusRecommendationSeries", prometheusSeries);
             summary.put("checkpointInterval", checkpointInterval);
             summary.put("wallSeconds", Math.round((System.currentTimeMillis() - t0) / 100.0) / 10.0);
             v.examples().forEach(e -> cluster.log("  " + e));
-            boolean ok = v.exact() && killed && sameTaskManager && v.seenItemsRecommended() == 0;
+            boolean ok = v.exact() && killed && sameTaskManager && v.seenItemsRecommended() == 0 && prometheusSeries > 0;
             summary.put("ok", ok);
             write(summary);
             return ok ? 0 : 1;
         }
+    }
+
+    /**
+     * The Prometheus series of a TaskManager whose name contains {@code metric}, as a scraper
+     * reads them from {@code http://localhost:<port>/metrics} (one per running subtask).
+     */
+    private long prometheusSeries(String taskManager, String metric) throws Exception {
+        String port = cluster.home.state().getProperty("prometheus.port." + taskManager);
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        long n = r.body().lines().filter(l -> !l.startsWith("#") && l.contains(metric)).count();
+        cluster.log(taskManager + " exposes " + n + " Prometheus series of " + metric + " on port " + port);
+        return n;
     }
 
     /** Waits until every list and dead letter is in, or until the output stops growing for 60 s. */
