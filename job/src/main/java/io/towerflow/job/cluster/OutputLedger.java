@@ -126,6 +126,13 @@ final class OutputLedger implements AutoCloseable {
      * records sent, and the job's history length.
      */
     Verdict verify(List<BehaviorEvent> sentInOrder, long malformedSent, int historyLength) {
+        return judge(lists, deadLetterOrigins, sentInOrder, malformedSent, historyLength);
+    }
+
+    /** The verdict on {@code lists} and dead letters (by origin) against what was sent. */
+    static Verdict judge(
+            List<Received> lists, List<String> deadLetterOrigins,
+            List<BehaviorEvent> sentInOrder, long malformedSent, int historyLength) {
         Map<String, Integer> expected = new HashMap<>();
         Map<String, Set<String>> historyAt = new HashMap<>();
         Map<String, Deque<String>> histories = new HashMap<>();
