@@ -32,6 +32,7 @@ import java.util.stream.Collectors;
  *       parallelism 4 — in the same TaskManager, so a second job's classloader meets libtorch
  *       already loaded by the first (DJL is in lib/) — and feed the last third; lists of events
  *       sent after the resubmission show it scores again;
+ *   <li>the new TaskManager's Prometheus endpoint exposes the operator's lists-emitted counter;
  *   <li>stop with a savepoint, read everything committed with a {@code read_committed} consumer
  *       and check: exactly one list per valid event and one dead letter per malformed record,
  *       and no list recommends an item of the user's history (state survived crash and rescale);

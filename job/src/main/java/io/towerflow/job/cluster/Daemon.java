@@ -97,28 +97,28 @@ final class Daemon {
 
     /** SIGKILL ({@code kill -9}): the process gets no chance to clean up. Removes the pid file. */
     boolean kill9() {
-        Optional<ProcessHandle> h = handle();
-        h.ifPresent(p -> {
-            p.destroyForcibly();
-            p.onExit().orTimeout(30, TimeUnit.SECONDS).join();
-        });
-        try {
-            Files.deleteIfExists(pidFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return h.isPresent();
+        return stop(Duration.ZERO);
     }
 
-    /** SIGTERM, then SIGKILL after {@code grace}; removes the pid file. True if it was running. */
+    /**
+     * SIGTERM, then SIGKILL after {@code grace} (at once if zero); waits for the exit and removes
+     * the pid file. True if it was running.
+     */
     boolean stop(Duration grace) {
         Optional<ProcessHandle> h = handle();
         if (h.isPresent()) {
             ProcessHandle p = h.get();
-            p.destroy();
-            try {
-                p.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception notYet) {
+            boolean exited = false;
+            if (!grace.isZero()) {
+                p.destroy();
+                try {
+                    p.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+                    exited = true;
+                } catch (Exception notYet) {
+                    // SIGKILL below
+                }
+            }
+            if (!exited) {
                 p.destroyForcibly();
                 p.onExit().orTimeout(30, TimeUnit.SECONDS).join();
             }

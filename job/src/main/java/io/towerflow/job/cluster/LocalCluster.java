@@ -323,6 +323,7 @@ final class LocalCluster {
         Files.createDirectories(home.logs());
     }
 
+    /** Deletes a file or a tree; never follows a symbolic link (flink/lib links into ~/.m2). */
     static void deleteRecursively(Path p) throws IOException {
         if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
