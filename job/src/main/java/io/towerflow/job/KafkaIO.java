@@ -2,6 +2,7 @@ package io.towerflow.job;
 
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.records.DeadLetter;
+import io.towerflow.records.Feedback;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.RawRecord;
 import io.towerflow.records.Recommendation;
@@ -53,6 +54,40 @@ public final class KafkaIO {
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("commit.offsets.on.checkpoint", "true")
                 .build();
+    }
+
+    /**
+     * The control topics ({@code model-updates}, {@code item-catalog}), always from the beginning
+     * (the highest model version and the latest state of every item are needed); a restored job
+     * continues from its checkpointed offsets.
+     */
+    public static KafkaSource<RawRecord> controlSource(ReadableConfig conf) {
+        KafkaSourceBuilder<RawRecord> builder = KafkaSource.<RawRecord>builder();
+        if (conf.get(KafkaOptions.BOUNDED)) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.setBootstrapServers(bootstrap(conf))
+                .setTopics(conf.get(KafkaOptions.MODEL_UPDATES_TOPIC), conf.get(KafkaOptions.CATALOG_TOPIC))
+                .setGroupId(conf.get(KafkaOptions.GROUP_ID) + "-control")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new RawRecordDeserializer())
+                .setProperty("isolation.level", "read_committed")
+                .build();
+    }
+
+    public static KafkaSink<Feedback> feedbackSink(ReadableConfig conf) {
+        String topic = conf.get(KafkaOptions.FEEDBACK_TOPIC);
+        return exactlyOnce(
+                conf,
+                "feedback",
+                (KafkaRecordSerializationSchema<Feedback>)
+                        (f, ctx, ts) ->
+                                new ProducerRecord<>(
+                                        topic,
+                                        null,
+                                        ts,
+                                        f.userId.getBytes(StandardCharsets.UTF_8),
+                                        JsonCodec.feedback(f)));
     }
 
     public static KafkaSink<Recommendation> recommendationSink(ReadableConfig conf) {

@@ -175,6 +175,39 @@ public final class JsonCodec {
         return new ModelUpdate(n.get("version").asText(), n.get("uri").asText(), n.get("sha256").asText());
     }
 
+    /** {@code {"itemId","categoryId","available"}}. */
+    public static byte[] catalogueItem(CatalogueItem c) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("itemId", c.itemId);
+        n.put("categoryId", c.categoryId);
+        n.put("available", c.available);
+        return bytes(n);
+    }
+
+    /** Parses a catalogue upsert; throws IllegalArgumentException with a reason when it is not one. */
+    public static CatalogueItem parseCatalogueItem(byte[] json) {
+        JsonNode n;
+        try {
+            n = MAPPER.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("catalogue record is not JSON: " + e.getMessage());
+        }
+        if (n == null || !n.isObject()) {
+            throw new IllegalArgumentException("catalogue record is not a JSON object");
+        }
+        if (!n.hasNonNull("itemId") || n.get("itemId").asText().isBlank()) {
+            throw new IllegalArgumentException("catalogue record lacks itemId");
+        }
+        JsonNode available = n.get("available");
+        if (available != null && !available.isNull() && !available.isBoolean()) {
+            throw new IllegalArgumentException("catalogue record's available is not a boolean");
+        }
+        return new CatalogueItem(
+                n.get("itemId").asText().strip(),
+                n.hasNonNull("categoryId") ? n.get("categoryId").asText().strip() : null,
+                available == null || available.isNull() || available.asBoolean());
+    }
+
     private static byte[] bytes(ObjectNode n) {
         try {
             return MAPPER.writeValueAsBytes(n);
