@@ -158,15 +158,7 @@ public final class JsonCodec {
 
     /** Parses a model update; throws IllegalArgumentException with a reason when it is not one. */
     public static ModelUpdate parseModelUpdate(byte[] json) {
-        JsonNode n;
-        try {
-            n = MAPPER.readTree(json);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("model update is not JSON: " + e.getMessage());
-        }
-        if (n == null || !n.isObject()) {
-            throw new IllegalArgumentException("model update is not a JSON object");
-        }
+        JsonNode n = jsonObject(json, "model update");
         for (String field : new String[] {"version", "uri", "sha256"}) {
             if (!n.hasNonNull(field) || n.get(field).asText().isBlank()) {
                 throw new IllegalArgumentException("model update lacks " + field);
@@ -186,15 +178,7 @@ public final class JsonCodec {
 
     /** Parses a catalogue upsert; throws IllegalArgumentException with a reason when it is not one. */
     public static CatalogueItem parseCatalogueItem(byte[] json) {
-        JsonNode n;
-        try {
-            n = MAPPER.readTree(json);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("catalogue record is not JSON: " + e.getMessage());
-        }
-        if (n == null || !n.isObject()) {
-            throw new IllegalArgumentException("catalogue record is not a JSON object");
-        }
+        JsonNode n = jsonObject(json, "catalogue record");
         if (!n.hasNonNull("itemId") || n.get("itemId").asText().isBlank()) {
             throw new IllegalArgumentException("catalogue record lacks itemId");
         }
@@ -206,6 +190,19 @@ public final class JsonCodec {
                 n.get("itemId").asText().strip(),
                 n.hasNonNull("categoryId") ? n.get("categoryId").asText().strip() : null,
                 available == null || available.isNull() || available.asBoolean());
+    }
+
+    private static JsonNode jsonObject(byte[] json, String what) {
+        JsonNode n;
+        try {
+            n = MAPPER.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(what + " is not JSON: " + e.getMessage());
+        }
+        if (n == null || !n.isObject()) {
+            throw new IllegalArgumentException(what + " is not a JSON object");
+        }
+        return n;
     }
 
     private static byte[] bytes(ObjectNode n) {
