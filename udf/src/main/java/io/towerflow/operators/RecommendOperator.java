@@ -31,6 +31,9 @@ import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -83,6 +86,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             new MapStateDescriptor<>("catalogue", Types.STRING, TypeInformation.of(CatalogueItem.class));
 
     private static final long SWAP_POLL_MS = 20;
+    private static final Logger LOG = LoggerFactory.getLogger(RecommendOperator.class);
 
     private final RecommendConfig config;
 
@@ -153,7 +157,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         modelSwaps = metrics.counter("modelSwaps");
         modelUpdatesRefused = metrics.counter("modelUpdatesRefused");
         batchScoringMs = metrics.histogram("batchScoringMs", new DescriptiveStatisticsHistogram(1000));
-        metrics.gauge("modelVersion", () -> model == null ? "" : model.version());
+        metrics.gauge("servingModelVersion", () -> model == null ? "" : model.version());
         metrics.gauge("catalogueSize", () -> model == null ? 0 : model.catalogueSize());
         metrics.gauge("lastModelRefusal", () -> lastRefusal == null ? "" : lastRefusal);
 
