@@ -122,7 +122,10 @@ public final class LocalDemo {
                             options.get(KafkaOptions.FEEDBACK_TOPIC), 2,
                             options.get(KafkaOptions.MODEL_UPDATES_TOPIC), 1,
                             options.get(KafkaOptions.CATALOG_TOPIC), 1),
-                    Map.of(options.get(KafkaOptions.CATALOG_TOPIC), Map.of("cleanup.policy", "compact")),
+                    Map.of(
+                            options.get(KafkaOptions.CATALOG_TOPIC), Map.of("cleanup.policy", "compact"),
+                            // replayed events keep their (old) event time as record timestamp
+                            options.get(KafkaOptions.BEHAVIOR_TOPIC), Map.of("retention.ms", "-1")),
                     Duration.ofSeconds(60));
 
             // a local cluster of our own, so that we know its web UI address and can wait until
