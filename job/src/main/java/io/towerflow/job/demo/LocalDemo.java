@@ -118,8 +118,14 @@ public final class LocalDemo {
                     Map.of(
                             options.get(KafkaOptions.BEHAVIOR_TOPIC), 2,
                             options.get(KafkaOptions.RECOMMENDATIONS_TOPIC), 2,
-                            options.get(KafkaOptions.DLQ_TOPIC), 1),
-                    Map.of(),
+                            options.get(KafkaOptions.DLQ_TOPIC), 1,
+                            options.get(KafkaOptions.FEEDBACK_TOPIC), 2,
+                            options.get(KafkaOptions.MODEL_UPDATES_TOPIC), 1,
+                            options.get(KafkaOptions.CATALOG_TOPIC), 1),
+                    Map.of(
+                            options.get(KafkaOptions.CATALOG_TOPIC), Map.of("cleanup.policy", "compact"),
+                            // replayed events keep their (old) event time as record timestamp
+                            options.get(KafkaOptions.BEHAVIOR_TOPIC), Map.of("retention.ms", "-1")),
                     Duration.ofSeconds(60));
 
             // a local cluster of our own, so that we know its web UI address and can wait until
@@ -150,7 +156,8 @@ public final class LocalDemo {
                             new OutputMonitor(
                                     bootstrap,
                                     options.get(KafkaOptions.RECOMMENDATIONS_TOPIC),
-                                    options.get(KafkaOptions.DLQ_TOPIC));
+                                    options.get(KafkaOptions.DLQ_TOPIC),
+                                    options.get(KafkaOptions.FEEDBACK_TOPIC));
                     EventFeed feed = feed()) {
                 monitor.start();
                 exit = produceAndWatch(bootstrap, options, feed, monitor, cluster, job);
@@ -226,7 +233,7 @@ public final class LocalDemo {
                         double eps = (done - lastCount) * 1000.0 / (now - lastReport);
                         log(String.format(
                                 "events in %,d | lists out %,d | DLQ %,d | %,.0f events/s | "
-                                        + "event->list p50 %d ms p99 %d ms (visible p50 %d ms) | model %s",
+                                        + "event->list p50 %d ms p99 %d ms (visible p50 %d ms) | model %s | online HR@20 %s",
                                 produced,
                                 monitor.lists(),
                                 monitor.deadLetters(),
@@ -234,7 +241,8 @@ public final class LocalDemo {
                                 monitor.emitLatency(0.5),
                                 monitor.emitLatency(0.99),
                                 monitor.visibleLatency(0.5),
-                                monitor.modelVersion()));
+                                monitor.modelVersion(),
+                                formatRates(monitor.onlineHitRateByVersion())));
                         lastReport = now;
                         lastCount = done;
                     }
@@ -374,6 +382,9 @@ public final class LocalDemo {
             s.put("visibleP50Ms", monitor.visibleLatency(0.5));
             s.put("visibleP99Ms", monitor.visibleLatency(0.99));
             s.put("modelVersion", monitor.modelVersion());
+            s.putPOJO("versionsServed", monitor.versionsServed());
+            ObjectNode hr = s.putObject("onlineHR@20ByVersion");
+            monitor.onlineHitRateByVersion().forEach((v, r) -> hr.put(v, Math.round(r * 10_000) / 10_000.0));
             s.put("source", params.get("events", "synthetic"));
             s.put("rate", rate);
             s.put("parallelism", params.getInt("parallelism", 2));
@@ -389,6 +400,12 @@ public final class LocalDemo {
                 Files.writeString(f, json + "\n");
                 log("wrote " + f.toAbsolutePath());
             }
+        }
+
+        private static String formatRates(Map<String, Double> rates) {
+            StringBuilder b = new StringBuilder();
+            rates.forEach((v, r) -> b.append(b.length() == 0 ? "" : ", ").append(v).append('=').append(String.format("%.3f", r)));
+            return b.length() == 0 ? "-" : b.toString();
         }
 
         private static void log(String msg) {
