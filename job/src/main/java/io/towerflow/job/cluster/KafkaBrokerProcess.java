@@ -77,6 +77,8 @@ final class KafkaBrokerProcess {
                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                 "log.dirs=" + data,
                 "auto.create.topics.enable=false",
+                // records carry their event time as timestamp; replays are older than any retention
+                "log.retention.ms=-1",
                 "num.partitions=1",
                 "default.replication.factor=1",
                 "min.insync.replicas=1",

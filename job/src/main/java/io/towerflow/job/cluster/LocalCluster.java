@@ -31,11 +31,20 @@ import java.util.stream.Stream;
  * exactly the processes {@code up} started (by their pid files).
  */
 final class LocalCluster {
-    /** Topics and partition counts: 4 partitions let the job run at parallelism up to 4 with no idle reader. */
+    /**
+     * Every topic of the job (the defaults of the {@code towerflow.topic.*} options) and its
+     * partitions: 4 where the job reads or writes by user, so it runs at parallelism up to 4 with
+     * no idle reader; the control topics are read by one subtask.
+     */
     static final Map<String, Integer> TOPICS = Map.of(
             KafkaOptions.BEHAVIOR_TOPIC.defaultValue(), 4,
             KafkaOptions.RECOMMENDATIONS_TOPIC.defaultValue(), 4,
-            KafkaOptions.DLQ_TOPIC.defaultValue(), 1);
+            KafkaOptions.FEEDBACK_TOPIC.defaultValue(), 4,
+            KafkaOptions.DLQ_TOPIC.defaultValue(), 1,
+            KafkaOptions.MODEL_UPDATES_TOPIC.defaultValue(), 1,
+            KafkaOptions.CATALOG_TOPIC.defaultValue(), 1);
+    static final Map<String, Map<String, String>> TOPIC_CONFIGS = Map.of(
+            KafkaOptions.CATALOG_TOPIC.defaultValue(), Map.of("cleanup.policy", "compact"));
     static final String ENTRY_CLASS = RecommendationJob.class.getName();
     static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
@@ -130,7 +139,7 @@ final class LocalCluster {
             tms.add(startTaskManager());
         }
         KafkaBrokerProcess.awaitReady(bootstrapServers(), kafka, START_TIMEOUT);
-        Topics.ensureTopics(bootstrapServers(), TOPICS, Map.of(), Duration.ofSeconds(60));
+        Topics.ensureTopics(bootstrapServers(), TOPICS, TOPIC_CONFIGS, Duration.ofSeconds(60));
         log("Kafka broker (pid " + kafka.pid() + ") at " + bootstrapServers() + ", topics " + new java.util.TreeSet<>(TOPICS.keySet()));
         FlinkRest api = rest();
         FlinkRest.await("the JobManager's REST endpoint", START_TIMEOUT, () -> {

@@ -2,16 +2,20 @@ package io.towerflow.job.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.towerflow.config.KafkaOptions;
 import io.towerflow.job.TestModels;
 
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -85,9 +89,20 @@ class ClusterConfigTest {
         Map<String, String> missing = placeholders();
         missing.remove("SLOTS");
         String template = Files.readString(TestModels.repoRoot().resolve(FlinkDist.TEMPLATE));
-        IllegalArgumentException e =
-                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> FlinkDist.fill(template, missing));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FlinkDist.fill(template, missing));
         assertTrue(e.getMessage().contains("@SLOTS@"), e.getMessage());
+    }
+
+    @Test
+    void upCreatesEveryTopicOfTheJob() throws Exception {
+        for (Field f : KafkaOptions.class.getFields()) {
+            if (f.getType() == ConfigOption.class) {
+                ConfigOption<?> o = (ConfigOption<?>) f.get(null);
+                if (o.key().startsWith("towerflow.topic.")) {
+                    assertTrue(LocalCluster.TOPICS.containsKey(String.valueOf(o.defaultValue())), o.key() + " is not created by `cluster up`");
+                }
+            }
+        }
     }
 
     @Test
