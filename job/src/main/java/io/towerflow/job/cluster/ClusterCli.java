@@ -41,7 +41,6 @@ public final class ClusterCli {
     public static void main(String[] args) {
         int code;
         try {
-            preloadProjectClasses();
             code = run(args);
         } catch (Exception e) {
             System.err.println("[cluster] " + e.getMessage());
@@ -108,26 +107,6 @@ public final class ClusterCli {
             default:
                 System.err.println("unknown cluster command: " + command + "\n" + USAGE);
                 return 2;
-        }
-    }
-
-    /**
-     * Loads every class of the udf jar now. The launcher takes that jar from the local Maven
-     * repository, which any {@code mvn install} on this machine rewrites in place — during a
-     * minutes-long smoke run that turns the next first use of a class into a NoClassDefFoundError.
-     */
-    private static void preloadProjectClasses() throws Exception {
-        Path source = Path.of(KafkaOptions.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        if (!source.toString().endsWith(".jar")) {
-            return;
-        }
-        ClassLoader cl = ClusterCli.class.getClassLoader();
-        try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(source.toFile())) {
-            for (String name : jar.stream().map(java.util.zip.ZipEntry::getName)
-                    .filter(n -> n.startsWith("io/towerflow/") && n.endsWith(".class"))
-                    .collect(java.util.stream.Collectors.toList())) {
-                Class.forName(name.substring(0, name.length() - 6).replace('/', '.'), false, cl);
-            }
         }
     }
 
