@@ -133,14 +133,17 @@ public final class RetrainOptions {
     public static final ConfigOption<Float> LEARNING_RATE =
             ConfigOptions.key("towerflow.retrain.learning-rate")
                     .floatType()
-                    .defaultValue(2e-3f)
-                    .withDescription("Adam step size of the towers' dense layers.");
+                    .defaultValue(2e-4f)
+                    .withDescription(
+                            "Adam step size of the towers' dense layers. A tenth of a fresh "
+                                    + "training's: a warm start begins with new Adam moments, and "
+                                    + "full-size first steps undo what the serving version learnt.");
 
     public static final ConfigOption<Float> EMBEDDING_LEARNING_RATE =
             ConfigOptions.key("towerflow.retrain.embedding-learning-rate")
                     .floatType()
-                    .defaultValue(2e-2f)
-                    .withDescription("Adam step size of the embedding rows.");
+                    .defaultValue(2e-3f)
+                    .withDescription("Adam step size of the embedding rows (a tenth of a fresh training's).");
 
     public static final ConfigOption<Long> SEED =
             ConfigOptions.key("towerflow.retrain.seed")

@@ -6,6 +6,7 @@ import io.towerflow.records.Feedback;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -283,10 +284,17 @@ public final class TrainingExamples {
             return ts.size;
         }
 
-        /** The examples, segment after segment; the builder should not be used afterwards. */
+        /**
+         * The examples, segment after segment, ordered by user id (a user's segments in the order
+         * they came): the same records give the same examples however the partitions of the topic
+         * interleaved while reading, so training is reproducible. The builder should not be used
+         * afterwards.
+         */
         public TrainingExamples build() {
             int n = ts.size;
-            int ns = segments.size();
+            List<Segment> ordered = new ArrayList<>(segments);
+            ordered.sort(Comparator.comparing(seg -> seg.userId)); // stable
+            int ns = ordered.size();
             String[] segmentUser = new String[ns];
             int[] start = new int[ns + 1];
             int[] eUser = new int[n];
@@ -298,7 +306,7 @@ public final class TrainingExamples {
             int p = 0;
             int x = 0;
             for (int u = 0; u < ns; u++) {
-                Segment s = segments.get(u);
+                Segment s = ordered.get(u);
                 segmentUser[u] = s.userId;
                 start[u] = p;
                 for (int j = 0; j < s.size; j++, p++) {

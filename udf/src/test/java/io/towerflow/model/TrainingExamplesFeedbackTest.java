@@ -154,4 +154,22 @@ class TrainingExamplesFeedbackTest {
         assertThrows(IllegalArgumentException.class, () -> x.newestCut(1.0));
         assertThrows(IllegalArgumentException.class, () -> x.newestCut(0));
     }
+
+    @Test
+    void theExamplesDoNotDependOnHowUsersInterleave() {
+        List<Feedback> fb = rolling(3, "a:1:10", "b:7:11", "a:2:12", "c:5:13", "b:8:14", "a:3:15");
+        List<Feedback> other = new ArrayList<>();
+        for (String u : List.of("c", "b", "a")) {
+            fb.stream().filter(f -> f.userId.equals(u)).forEach(other::add);
+        }
+        TrainingExamples x = TrainingExamples.fromFeedback(fb, 3);
+        TrainingExamples y = TrainingExamples.fromFeedback(other, 3);
+        assertEquals(x.size(), y.size());
+        for (int i = 0; i < x.size(); i++) {
+            assertEquals(x.userId(i), y.userId(i));
+            assertEquals(x.targetItemId(i), y.targetItemId(i));
+            assertArrayEquals(x.example(i).historyItemIds(), y.example(i).historyItemIds());
+        }
+        assertArrayEquals(x.catalogue().itemIds(), y.catalogue().itemIds());
+    }
 }
