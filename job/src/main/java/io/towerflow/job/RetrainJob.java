@@ -7,6 +7,7 @@ import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
 import io.towerflow.config.RetrainOptions;
 import io.towerflow.job.retrain.ModelUpdates;
+import io.towerflow.job.retrain.ModelVersions;
 import io.towerflow.job.retrain.ProgressLog;
 import io.towerflow.job.retrain.RetrainRound;
 
@@ -20,8 +21,11 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -37,8 +41,15 @@ import java.util.concurrent.TimeUnit;
  *            [--min-examples 1000] [--epochs 1] [--batch-size 256] [--learning-rate X]
  *            [--embedding-learning-rate X] [--seed 42] [--threads 1] [--every DURATION]
  *            [--dry-run] [--summary-json FILE] [--towerflow.&lt;option&gt; VALUE ...]
- * RetrainJob --bootstrap-servers HOST:PORT --publish DIR     publish an existing version (rollback)
+ * RetrainJob --bootstrap-servers HOST:PORT --rollback-to DIR [--model-root DIR]
+ * RetrainJob --bootstrap-servers HOST:PORT --publish DIR
  * </pre>
+ *
+ * {@code --rollback-to} serves an older version again: the job serves the highest valid version
+ * on model-updates, so the old parameters and catalogue are written as a new, higher version
+ * (parent = the old one) and that is published. {@code --publish} publishes an existing version
+ * as it is (e.g. after a round wrote it but could not publish it); the job takes it only if it is
+ * the highest.
  *
  * Runs one round, for a scheduler, or one every {@code --every} until Ctrl-C. Exit status: 0 when
  * the round completed, whether or not it promoted (the summary says {@code "promoted"}); 1 when it
@@ -52,6 +63,7 @@ public final class RetrainJob {
                     + " [--batch-size N] [--learning-rate X] [--embedding-learning-rate X] [--seed N]"
                     + " [--threads N] [--every DURATION] [--dry-run] [--summary-json FILE]"
                     + " [--towerflow.<option> VALUE ...]\n"
+                    + "       RetrainJob --bootstrap-servers HOST:PORT --rollback-to VERSION_DIR [--model-root DIR]\n"
                     + "       RetrainJob --bootstrap-servers HOST:PORT --publish VERSION_DIR\n"
                     + "T is epoch ms or an ISO-8601 instant; DURATION like 30 min, 1 h; options in docs/configuration.md";
 
@@ -80,18 +92,19 @@ public final class RetrainJob {
         m.put("--seed", RetrainOptions.SEED);
         m.put("--threads", ModelOptions.NUM_THREADS);
         m.put("--every", RetrainOptions.EVERY);
-        m.put("--feedback-topic", RetrainOptions.FEEDBACK_TOPIC);
-        m.put("--model-updates-topic", RetrainOptions.MODEL_UPDATES_TOPIC);
+        m.put("--feedback-topic", KafkaOptions.FEEDBACK_TOPIC);
+        m.put("--model-updates-topic", KafkaOptions.MODEL_UPDATES_TOPIC);
         return m;
     }
 
     /** A parsed command line: the options, and what only the command line says. */
-    record Invocation(Configuration conf, Path summaryJson, Path publish) {}
+    record Invocation(Configuration conf, Path summaryJson, Path publish, Path rollbackTo) {}
 
     static Invocation parse(String[] args) {
         Map<String, String> map = new LinkedHashMap<>();
         Path summary = null;
         Path publish = null;
+        Path rollbackTo = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
@@ -101,7 +114,8 @@ public final class RetrainJob {
                 map.put(RetrainOptions.DRY_RUN.key(), "true");
                 continue;
             }
-            if (!a.equals("--summary-json") && !a.equals("--publish") && !FLAGS.containsKey(a)
+            if (!a.equals("--summary-json") && !a.equals("--publish") && !a.equals("--rollback-to")
+                    && !FLAGS.containsKey(a)
                     && !a.startsWith("--towerflow.")) {
                 throw new IllegalArgumentException("unknown option " + a);
             }
@@ -113,15 +127,20 @@ public final class RetrainJob {
                 summary = Paths.get(v);
             } else if (a.equals("--publish")) {
                 publish = Paths.get(v);
+            } else if (a.equals("--rollback-to")) {
+                rollbackTo = Paths.get(v);
             } else if (FLAGS.containsKey(a)) {
                 map.put(FLAGS.get(a).key(), v);
             } else {
                 map.put(a.substring(2), v);
             }
         }
+        if (publish != null && rollbackTo != null) {
+            throw new IllegalArgumentException("give one of --publish and --rollback-to");
+        }
         Configuration conf = Configuration.fromMap(map);
         validate(conf);
-        return new Invocation(conf, summary, publish);
+        return new Invocation(conf, summary, publish, rollbackTo);
     }
 
     /** Reads every option once, so that a bad value is a usage error before anything starts. */
@@ -171,7 +190,7 @@ public final class RetrainJob {
         }
         TrainCommand.configureDjl(inv.conf().get(ModelOptions.NUM_THREADS));
         ProgressLog log = new ProgressLog(out, err, Clock.systemUTC());
-        if (inv.publish() != null) {
+        if (inv.publish() != null || inv.rollbackTo() != null) {
             return publish(inv, log);
         }
         Duration every = inv.conf().getOptional(RetrainOptions.EVERY).orElse(null);
@@ -236,17 +255,33 @@ public final class RetrainJob {
         }
     }
 
-    /** Publishes the update of an existing version directory (to roll back, or after a failed publish). */
+    /**
+     * Publishes the update of an existing version directory, or, for {@code --rollback-to}, of a
+     * copy of it as a new version that sorts after every version published or under the root.
+     */
     static int publish(Invocation inv, ProgressLog log) {
+        Path dir = inv.publish() != null ? inv.publish() : inv.rollbackTo();
+        Configuration conf = inv.conf();
+        String bootstrap = conf.get(KafkaOptions.BOOTSTRAP_SERVERS);
+        String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
+        Duration timeout = conf.get(RetrainOptions.READ_TIMEOUT);
         try {
-            ModelUpdates.Verified v = ModelUpdates.of(inv.publish());
-            String topic = inv.conf().get(RetrainOptions.MODEL_UPDATES_TOPIC);
-            var md = ModelUpdates.publish(inv.conf().get(KafkaOptions.BOOTSTRAP_SERVERS), topic, v.update(),
-                    inv.conf().get(RetrainOptions.READ_TIMEOUT));
+            ModelUpdates.Verified v = ModelUpdates.of(dir);
+            if (inv.rollbackTo() != null) {
+                Path root = Paths.get(conf.get(RetrainOptions.MODEL_ROOT));
+                Set<String> taken = new TreeSet<>(ModelVersions.names(root));
+                ModelUpdates.readAll(bootstrap, topic, timeout, log).forEach(p -> taken.add(p.update().version));
+                String version = ModelVersions.next(Instant.now(), taken);
+                Path copy = ModelVersions.copyAs(v.artifacts(), root, version, Instant.now());
+                log.info("wrote %s: %s again, as a version that sorts after every published one", copy,
+                        v.update().version);
+                v = ModelUpdates.of(copy);
+            }
+            var md = ModelUpdates.publish(bootstrap, topic, v.update(), timeout);
             log.info("published %s to %s-%d@%d", v.update(), md.topic(), md.partition(), md.offset());
             return 0;
         } catch (Exception e) {
-            log.error("publishing %s failed: %s", inv.publish(), e);
+            log.error("publishing %s failed: %s", dir, e);
             return 1;
         }
     }

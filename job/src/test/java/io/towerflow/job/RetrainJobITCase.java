@@ -222,15 +222,28 @@ class RetrainJobITCase {
     }
 
     @Test
-    void servingVersionComesFromTheNewestValidUpdateAndTimeBoundsCutTheWindow(@TempDir Path tmp) throws Exception {
+    void aRollbackPublishesAHigherCopyWhichIsWhatServesAndTimeBoundsCutTheWindow(@TempDir Path tmp) throws Exception {
         Path root = modelRootWithBootstrap(tmp);
         Path empty = Files.createDirectories(tmp.resolve("empty-root"));
         String updates = "model-updates-" + UUID.randomUUID();
-        // publish the bootstrap (as a rollback would), then an update whose checksum is wrong
+        // roll back to the bootstrap: its parameters again, as a version higher than any published
+        Run rollback = retrain("--model-updates-topic", updates, "--model-root", root.toString(),
+                "--rollback-to", root.resolve(BOOTSTRAP).toString());
+        assertEquals(0, rollback.rc, rollback.output());
+        List<String> versions;
+        try (Stream<Path> files = Files.list(root)) {
+            versions = files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+        assertEquals(2, versions.size(), versions.toString());
+        String copy = versions.get(1);
+        ModelManifest copied = ModelArtifacts.load(root.resolve(copy)).manifest();
+        ModelManifest original = ModelArtifacts.load(root.resolve(BOOTSTRAP)).manifest();
+        assertEquals(BOOTSTRAP, copied.parent());
+        assertEquals(original.files(), copied.files(), "the same parameters and catalogue, bit for bit");
+        // then the bootstrap as it is (last, but lower), and a higher update that does not verify
         Run pub = retrain("--model-updates-topic", updates, "--publish", root.resolve(BOOTSTRAP).toString());
         assertEquals(0, pub.rc, pub.output());
-        ModelUpdate bogus = new ModelUpdate("v20991231-r000000", root.resolve(BOOTSTRAP).toUri().toString(), "00");
-        publishRaw(updates, bogus);
+        publishRaw(updates, new ModelUpdate("v20991231-r000000", root.resolve(BOOTSTRAP).toUri().toString(), "00"));
 
         long from = feedback.get(1_000).ts;
         long to = feedback.get(3_000).ts;
@@ -243,7 +256,9 @@ class RetrainJobITCase {
         assertEquals(0, run.rc, run.output());
         assertTrue(run.stderr.contains("(v20991231-r000000) skipped: "), run.output());
         JsonNode s = JsonCodec.mapper().readTree(summaryFile.toFile());
-        assertEquals(BOOTSTRAP, s.get("servingVersion").asText(), "from model-updates: the model root is empty");
+        assertEquals(copy, s.get("servingVersion").asText(), "the highest valid update, as the job serves");
+        assertTrue(s.get("candidateVersion").asText().compareTo("v20991231-r000000") > 0,
+                "a new version sorts after every published one, valid or not");
         long inWindow = feedback.stream().filter(f -> f.ts >= from && f.ts < to).count();
         assertEquals(inWindow, s.get("window").get("examples").asLong());
         assertEquals(from, s.get("window").get("fromTs").asLong());
@@ -254,7 +269,7 @@ class RetrainJobITCase {
         try (Stream<Path> files = Files.list(empty)) {
             assertEquals(0, files.count(), "a dry run writes nothing");
         }
-        assertEquals(2, readAll(updates).size(), "a dry run publishes nothing");
+        assertEquals(3, readAll(updates).size(), "a dry run publishes nothing");
         assertTrue(committed(group).isEmpty(), "a window by time commits no offsets");
     }
 

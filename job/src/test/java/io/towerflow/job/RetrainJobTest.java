@@ -38,8 +38,8 @@ class RetrainJobTest {
         FeedbackWindow.Bounds b = RetrainRound.bounds(inv.conf());
         assertEquals(1_764_547_200_000L, b.fromTs());
         assertEquals(1_764_600_000_000L, b.toTs());
-        assertEquals("rec-feedback", inv.conf().get(RetrainOptions.FEEDBACK_TOPIC));
-        assertEquals("model-updates", inv.conf().get(RetrainOptions.MODEL_UPDATES_TOPIC));
+        assertEquals("rec-feedback", inv.conf().get(KafkaOptions.FEEDBACK_TOPIC));
+        assertEquals("model-updates", inv.conf().get(KafkaOptions.MODEL_UPDATES_TOPIC));
     }
 
     @Test
@@ -51,6 +51,8 @@ class RetrainJobTest {
         assertUsage("from-ts must be before to-ts", "--bootstrap-servers", "k:1", "--from-ts", "5", "--to-ts", "5");
         assertUsage("must be epoch ms or an ISO-8601 instant", "--bootstrap-servers", "k:1", "--from-ts", "yesterday");
         assertUsage("", "--bootstrap-servers", "k:1", "--margin", "lots");
+        assertUsage("give one of --publish and --rollback-to", "--bootstrap-servers", "k:1", "--publish", "a",
+                "--rollback-to", "b");
         assertUsage("usage: RetrainJob", "--help");
     }
 

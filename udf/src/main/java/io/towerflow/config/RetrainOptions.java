@@ -6,8 +6,9 @@ import org.apache.flink.configuration.ConfigOptions;
 import java.time.Duration;
 
 /**
- * Options of the retraining job ({@code io.towerflow.job.RetrainJob}) and the two topics of the
- * closed loop: the feedback the recommend operator writes and the model updates it reads.
+ * Options of the retraining job ({@code io.towerflow.job.RetrainJob}). Its topics are {@link
+ * KafkaOptions#FEEDBACK_TOPIC} and {@link KafkaOptions#MODEL_UPDATES_TOPIC}, its broker {@link
+ * KafkaOptions#BOOTSTRAP_SERVERS}.
  */
 public final class RetrainOptions {
 
@@ -19,29 +20,13 @@ public final class RetrainOptions {
         COMMITTED
     }
 
-    public static final ConfigOption<String> FEEDBACK_TOPIC =
-            ConfigOptions.key("towerflow.topic.feedback")
-                    .stringType()
-                    .defaultValue("rec-feedback")
-                    .withDescription(
-                            "Training examples written by the recommend operator (key userId), "
-                                    + "exactly-once: one per act, with the history before it.");
-
-    public static final ConfigOption<String> MODEL_UPDATES_TOPIC =
-            ConfigOptions.key("towerflow.topic.model-updates")
-                    .stringType()
-                    .defaultValue("model-updates")
-                    .withDescription(
-                            "Model version references {version, uri, sha256} (key version), "
-                                    + "published by the retraining job, read by the job.");
-
     public static final ConfigOption<String> MODEL_ROOT =
             ConfigOptions.key("towerflow.retrain.model-root")
                     .stringType()
                     .defaultValue("model-artifacts")
                     .withDescription(
                             "Directory of model versions: new versions are written here, and the "
-                                    + "newest valid one here is the serving version when "
+                                    + "highest valid one here is the serving version when "
                                     + "model-updates names none.");
 
     public static final ConfigOption<String> SERVING =
@@ -50,8 +35,9 @@ public final class RetrainOptions {
                     .noDefaultValue()
                     .withDescription(
                             "Version directory to warm-start from and compare against. Default: "
-                                    + "the newest valid update on model-updates, else the newest "
-                                    + "valid version under the model root.");
+                                    + "what the job serves, the highest valid version on "
+                                    + "model-updates; else the highest valid one under the model "
+                                    + "root.");
 
     public static final ConfigOption<String> GROUP_ID =
             ConfigOptions.key("towerflow.retrain.group-id")

@@ -72,6 +72,9 @@ class ConfigurationDocsTest {
             }
             return d.toMillis() + " ms";
         }
+        if (v instanceof Float || v instanceof Double) {
+            return new java.math.BigDecimal(v.toString()).stripTrailingZeros().toPlainString(); // 0.0002, not 2.0E-4
+        }
         return String.valueOf(v);
     }
 

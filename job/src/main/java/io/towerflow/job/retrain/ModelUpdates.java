@@ -3,6 +3,7 @@ package io.towerflow.job.retrain;
 import io.towerflow.job.kafka.Topics;
 import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.ModelArtifacts;
+import io.towerflow.operators.ModelLoader;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.ModelUpdate;
 
@@ -17,11 +18,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -55,19 +55,20 @@ public final class ModelUpdates {
 
     /**
      * Verifies that an update names a version that loads, whose manifest has the update's version
-     * and sha256.
+     * and sha256 (the checks of the operator's {@code ModelLoader}, short of building the item
+     * matrix).
      */
     public static Verified verify(ModelUpdate u) throws InvalidModelException {
         Path dir;
         try {
-            dir = u.uri.startsWith("file:") ? Paths.get(URI.create(u.uri)) : Paths.get(u.uri);
+            dir = ModelLoader.pathOf(u.uri);
         } catch (RuntimeException e) {
-            throw new InvalidModelException("unsupported uri " + u.uri + ": " + e.getMessage());
+            throw new InvalidModelException("bad uri " + u.uri + ": " + e.getMessage());
         }
         ModelArtifacts a = ModelArtifacts.load(dir);
         if (!a.manifest().version().equals(u.version)) {
             throw new InvalidModelException(
-                    "manifest in " + dir + " is version " + a.manifest().version() + ", update says " + u.version);
+                    "manifest in " + dir + " names version " + a.manifest().version() + ", the update " + u.version);
         }
         String sha;
         try {
@@ -76,45 +77,56 @@ public final class ModelUpdates {
             throw new InvalidModelException("cannot read the manifest in " + dir + ": " + e, e);
         }
         if (!sha.equalsIgnoreCase(u.sha256)) {
-            throw new InvalidModelException("sha256 of " + dir.resolve(ModelArtifacts.MANIFEST) + " is " + sha
-                    + ", update says " + u.sha256);
+            throw new InvalidModelException("manifest sha256 " + sha + " does not match the update's " + u.sha256);
         }
         return new Verified(u, a);
     }
 
+    /** An update as read from the topic, with where it was. */
+    public record Published(ModelUpdate update, String where) {}
+
     /**
-     * The newest update on the topic that verifies: the last published (by record timestamp, then
-     * offset) is tried first, so publishing an older version's update is a rollback. Empty when
-     * the topic does not exist or holds no update that verifies; the others are reported.
+     * Every update on the topic (read_committed, from the beginning to the end at the time of the
+     * call); records that are not updates are reported and left out. Empty when the topic does
+     * not exist.
      */
-    public static Optional<Verified> newestValid(String bootstrapServers, String topic, Duration timeout,
-            ProgressLog log) throws TimeoutException {
-        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+    public static List<Published> readAll(String bootstrapServers, String topic, Duration timeout, ProgressLog log)
+            throws TimeoutException {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = BoundedReader.consumer(bootstrapServers, null, timeout)) {
             List<TopicPartition> tps = BoundedReader.partitions(consumer, topic);
             if (tps.isEmpty()) {
-                return Optional.empty();
+                return List.of();
             }
-            Map<TopicPartition, Long> start = consumer.beginningOffsets(tps);
-            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
-            BoundedReader.read(consumer, start, end, timeout, all::add, () -> {});
+            BoundedReader.read(consumer, consumer.beginningOffsets(tps), consumer.endOffsets(tps), timeout,
+                    records::add, () -> {});
         }
-        all.sort(Comparator.<ConsumerRecord<byte[], byte[]>>comparingLong(ConsumerRecord::timestamp)
-                .thenComparingLong(ConsumerRecord::offset)
-                .reversed());
-        for (ConsumerRecord<byte[], byte[]> r : all) {
+        List<Published> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
             String where = r.topic() + "-" + r.partition() + "@" + r.offset();
-            ModelUpdate u;
             try {
-                u = JsonCodec.parseModelUpdate(r.value() == null ? new byte[0] : r.value());
+                out.add(new Published(JsonCodec.parseModelUpdate(r.value() == null ? new byte[0] : r.value()), where));
             } catch (IllegalArgumentException e) {
                 log.warn("%s skipped: %s", where, e.getMessage());
-                continue;
             }
+        }
+        return out;
+    }
+
+    /**
+     * What the job serves: the highest version among the updates that verify (the operator's rule:
+     * the highest valid version wins, whatever the order of arrival). Those passed over on the way
+     * are reported.
+     */
+    public static Optional<Verified> highestValid(List<Published> updates, ProgressLog log) {
+        List<Published> byVersion = new ArrayList<>(updates);
+        Collections.reverse(byVersion); // of equal versions, the later one first
+        byVersion.sort(Comparator.comparing((Published p) -> p.update().version).reversed());
+        for (Published p : byVersion) {
             try {
-                return Optional.of(verify(u));
+                return Optional.of(verify(p.update()));
             } catch (InvalidModelException e) {
-                log.warn("%s (%s) skipped: %s", where, u.version, e.getMessage());
+                log.warn("%s (%s) skipped: %s", p.where(), p.update().version, e.getMessage());
             }
         }
         return Optional.empty();

@@ -1,7 +1,10 @@
 package io.towerflow.job.retrain;
 
+import ai.djl.Device;
 import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.ModelArtifacts;
+import io.towerflow.model.ModelManifest;
+import io.towerflow.model.TwoTowerModel;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,10 +13,12 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -65,6 +70,21 @@ public final class ModelVersions {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Writes {@code source}'s parameters and catalogue as a new version {@code version} under
+     * {@code root} (parent = the source, same config, training window and metrics): how an older
+     * version comes back when the highest version serves.
+     */
+    public static Path copyAs(ModelArtifacts source, Path root, String version, Instant now)
+            throws InvalidModelException, IOException {
+        ModelManifest m = source.manifest();
+        ModelManifest copy = new ModelManifest(version, m.version(), now.truncatedTo(ChronoUnit.SECONDS).toString(),
+                m.config(), m.trainingWindow(), m.metrics(), Map.of());
+        try (TwoTowerModel model = source.loadModel(Device.cpu())) {
+            return ModelArtifacts.write(root, copy, model, source.catalogue());
+        }
     }
 
     /** The name of a version made at {@code now} that sorts after every name in {@code taken}. */

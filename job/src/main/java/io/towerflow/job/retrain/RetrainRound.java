@@ -82,14 +82,15 @@ public final class RetrainRound {
         int k = conf.get(RetrainOptions.EVAL_K);
         double margin = conf.get(RetrainOptions.MARGIN);
 
-        ModelArtifacts serving = serving(conf, bootstrap, root, timeout, log);
+        Serving found = serving(conf, bootstrap, root, timeout, log);
+        ModelArtifacts serving = found.artifacts();
         String servingVersion = serving.manifest().version();
 
         FeedbackWindow.Bounds bounds = bounds(conf);
         String groupId = conf.get(RetrainOptions.GROUP_ID);
         TrainingExamples.FeedbackBuilder builder =
                 new TrainingExamples.FeedbackBuilder(serving.manifest().config().historyLength());
-        FeedbackWindow w = FeedbackWindow.read(bootstrap, conf.get(RetrainOptions.FEEDBACK_TOPIC),
+        FeedbackWindow w = FeedbackWindow.read(bootstrap, conf.get(KafkaOptions.FEEDBACK_TOPIC),
                 bounds.fromGroup() ? groupId : null, bounds, timeout, builder::add, log);
         TrainingExamples all = builder.build();
         ModelManifest.TrainingWindow window = all.window();
@@ -123,9 +124,7 @@ public final class RetrainRound {
                 catalogue.size() - serving.catalogue().size());
 
         List<Evaluation.HeldOut> pairs = Evaluation.heldOut(heldOut);
-        Set<String> taken = new TreeSet<>(ModelVersions.names(root));
-        taken.add(servingVersion);
-        String candidateVersion = ModelVersions.next(clock.instant(), taken);
+        String candidateVersion = ModelVersions.next(clock.instant(), found.taken());
         try (TwoTowerModel model = serving.loadModel(Device.cpu())) {
             Evaluation.HitRates current;
             try (ServingModel s = ServingModel.ofUnsaved(servingVersion, model, evalCatalogue)) {
@@ -174,7 +173,7 @@ public final class RetrainRound {
             }
             boolean published = false;
             if (update != null) {
-                String topic = conf.get(RetrainOptions.MODEL_UPDATES_TOPIC);
+                String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
                 try {
                     var md = ModelUpdates.publish(bootstrap, topic, update, timeout);
                     published = true;
@@ -204,27 +203,41 @@ public final class RetrainRound {
                 Double.NaN, Double.NaN, margin, 0, null, null, Map.of());
     }
 
-    /** The version to start from: --serving, else the newest valid update, else the newest valid directory. */
-    private static ModelArtifacts serving(Configuration conf, String bootstrap, Path root, Duration timeout,
+    /** The serving version and every version name a new one must sort after. */
+    private record Serving(ModelArtifacts artifacts, Set<String> taken) {}
+
+    /**
+     * The version to start from: --serving; else what the job serves, the highest valid version
+     * on model-updates; else the highest valid version under the root. A new version must sort
+     * after all of these and after every version published or under the root, or the job would
+     * not take it.
+     */
+    private static Serving serving(Configuration conf, String bootstrap, Path root, Duration timeout,
             ProgressLog log) throws Exception {
+        String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
+        List<ModelUpdates.Published> published = ModelUpdates.readAll(bootstrap, topic, timeout, log);
+        Set<String> taken = new TreeSet<>(ModelVersions.names(root));
+        published.forEach(p -> taken.add(p.update().version));
+        ModelArtifacts a;
         if (conf.getOptional(RetrainOptions.SERVING).isPresent()) {
             Path dir = Paths.get(conf.get(RetrainOptions.SERVING));
-            ModelArtifacts a = ModelArtifacts.load(dir);
+            a = ModelArtifacts.load(dir);
             log.info("serving version %s (given: %s)", a.manifest().version(), dir);
-            return a;
+        } else {
+            var update = ModelUpdates.highestValid(published, log);
+            if (update.isPresent()) {
+                a = update.get().artifacts();
+                log.info("serving version %s (highest valid of %d updates on %s: %s)",
+                        a.manifest().version(), published.size(), topic, a.dir());
+            } else {
+                a = ModelVersions.newestValid(root, log).orElseThrow(() -> new InvalidModelException(
+                        "no version to start from: no valid update on " + topic + ", no valid version under "
+                                + root + " (give one with --serving DIR)"));
+                log.info("serving version %s (highest under %s; none on %s)", a.manifest().version(), root, topic);
+            }
         }
-        String topic = conf.get(RetrainOptions.MODEL_UPDATES_TOPIC);
-        var update = ModelUpdates.newestValid(bootstrap, topic, timeout, log);
-        if (update.isPresent()) {
-            log.info("serving version %s (newest valid update on %s: %s)",
-                    update.get().update().version, topic, update.get().artifacts().dir());
-            return update.get().artifacts();
-        }
-        ModelArtifacts a = ModelVersions.newestValid(root, log).orElseThrow(() -> new InvalidModelException(
-                "no version to start from: no valid update on " + topic + ", no valid version under " + root
-                        + " (give one with --serving DIR)"));
-        log.info("serving version %s (newest under %s; none on %s)", a.manifest().version(), root, topic);
-        return a;
+        taken.add(a.manifest().version());
+        return new Serving(a, taken);
     }
 
     /** The window's bounds from the options. */
