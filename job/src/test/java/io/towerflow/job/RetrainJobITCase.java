@@ -12,6 +12,7 @@ import io.towerflow.job.kafka.EmbeddedKafka;
 import io.towerflow.model.ModelArtifacts;
 import io.towerflow.model.ModelManifest;
 import io.towerflow.model.ServingModel;
+import io.towerflow.operators.UserHistory;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.Feedback;
 import io.towerflow.records.JsonCodec;
@@ -43,7 +44,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -99,7 +99,7 @@ class RetrainJobITCase {
             producer.beginTransaction();
             for (Feedback f : feedback.subList(0, 500)) {
                 Feedback g = SyntheticFeedback.of(
-                        new BehaviorEvent(f.userId, "999999", f.action, f.ts, f.categoryId), new ArrayDeque<>());
+                        new BehaviorEvent(f.userId, "999999", f.action, f.ts, f.categoryId), new UserHistory());
                 producer.send(new ProducerRecord<>(feedbackTopic, null, f.ts, g.userId, JsonCodec.feedback(g)));
             }
             producer.flush();

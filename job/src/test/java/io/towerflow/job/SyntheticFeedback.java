@@ -1,10 +1,10 @@
 package io.towerflow.job;
 
+import io.towerflow.operators.UserHistory;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.Feedback;
 import io.towerflow.synthetic.SyntheticGenerator;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * rec-feedback records the way the recommend operator writes them: each synthetic event becomes
- * one record carrying the user's latest {@code historyLength} events before it (a rolling
- * per-user history, as in keyed state). No list was shown ({@code shown} null).
+ * one record carrying the user's history before it, kept as the operator keeps it in keyed state
+ * ({@link UserHistory#append}, the newest {@code historyLength}). No list was shown ({@code shown}
+ * null).
  */
 final class SyntheticFeedback {
     private SyntheticFeedback() {}
@@ -25,42 +26,30 @@ final class SyntheticFeedback {
      */
     static List<Feedback> records(SyntheticGenerator.Config cfg, long skip, int count, int historyLength) {
         Iterator<BehaviorEvent> events = new SyntheticGenerator(cfg).events(skip + count);
-        Map<String, ArrayDeque<BehaviorEvent>> history = new HashMap<>();
+        Map<String, UserHistory> history = new HashMap<>();
         List<Feedback> out = new ArrayList<>(count);
         for (long i = 0; events.hasNext(); i++) {
             BehaviorEvent e = events.next();
-            ArrayDeque<BehaviorEvent> h = history.computeIfAbsent(e.userId, u -> new ArrayDeque<>());
+            UserHistory before = history.getOrDefault(e.userId, new UserHistory());
             if (i >= skip) {
-                out.add(of(e, h));
+                out.add(of(e, before));
             }
-            h.addLast(e);
-            if (h.size() > historyLength) {
-                h.removeFirst();
-            }
+            history.put(e.userId, before.append(e, historyLength));
         }
         return out;
     }
 
-    static Feedback of(BehaviorEvent e, ArrayDeque<BehaviorEvent> history) {
+    static Feedback of(BehaviorEvent e, UserHistory before) {
         Feedback f = new Feedback();
         f.userId = e.userId;
         f.itemId = e.itemId;
         f.categoryId = e.categoryId;
         f.action = e.action;
         f.ts = e.ts;
-        int n = history.size();
-        f.historyItemIds = new String[n];
-        f.historyCategoryIds = new String[n];
-        f.historyActions = new byte[n];
-        f.historyTs = new long[n];
-        int i = 0;
-        for (BehaviorEvent h : history) {
-            f.historyItemIds[i] = h.itemId;
-            f.historyCategoryIds[i] = h.categoryId;
-            f.historyActions[i] = h.action.code();
-            f.historyTs[i] = h.ts;
-            i++;
-        }
+        f.historyItemIds = before.itemIds;
+        f.historyCategoryIds = before.categoryIds;
+        f.historyActions = before.actions;
+        f.historyTs = before.ts;
         return f;
     }
 }
