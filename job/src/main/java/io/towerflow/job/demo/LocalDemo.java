@@ -174,8 +174,10 @@ public final class LocalDemo {
                 writeSummary(monitor);
             } finally {
                 if (retrainer != null) {
-                    retrainer.shutdownNow();
-                    retrainer.awaitTermination(60, TimeUnit.SECONDS);
+                    retrainer.shutdown(); // no new rounds; one under way may finish
+                    if (!retrainer.awaitTermination(120, TimeUnit.SECONDS)) {
+                        retrainer.shutdownNow();
+                    }
                 }
                 cluster.cancelJob(job).get(60, TimeUnit.SECONDS);
                 cluster.close();
