@@ -125,6 +125,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         // are older than any time-based retention: never delete by time here, or a lagging job
         // would find parts of its input gone.
         c.put("log.retention.ms", "-1");
+        // and replays may carry any event time: accept timestamps in the future too
+        c.put("log.message.timestamp.after.max.ms", Long.toString(Long.MAX_VALUE));
         return c;
     }
 
