@@ -61,9 +61,12 @@ final class TwoTowerBlock extends AbstractBlock {
         return 2 * config.embeddingDim();
     }
 
-    /** Width of the user tower's input: pooled items ⊕ pooled categories ⊕ user-id embedding. */
+    /**
+     * Width of the user tower's input: pooled items ⊕ pooled categories (⊕ the same two pooled
+     * short-term, when the config has that channel) ⊕ user-id embedding.
+     */
     int userInputWidth() {
-        return 3 * config.embeddingDim();
+        return (config.hasRecentChannel() ? 5 : 3) * config.embeddingDim();
     }
 
     @Override

@@ -39,9 +39,10 @@ import java.util.List;
  *   <li>Item tower: item-id embedding ⊕ category embedding → Linear(hidden) → ReLU → Linear(dim) →
  *       L2 normalise.
  *   <li>User tower: weighted mean of the history's item-id embeddings ⊕ weighted mean of their
- *       category embeddings ⊕ user-id embedding → Linear(hidden) → ReLU → Linear(dim) → L2
- *       normalise. Weights come from {@link HistoryWeights}; empty slots weigh 0, so a user
- *       without history is represented by the user-id embedding alone.
+ *       category embeddings (⊕ the same two means with short-term weights, which follow the last
+ *       few acts) ⊕ user-id embedding → Linear(hidden) → ReLU → Linear(dim) → L2 normalise.
+ *       Weights come from {@link HistoryWeights}; empty slots weigh 0, so a user without history
+ *       is represented by the user-id embedding alone.
  * </ul>
  *
  * Results of {@link #itemVectors} and {@link #userVectors} belong to the manager passed in; the
@@ -202,7 +203,7 @@ public final class TwoTowerModel implements AutoCloseable {
         Shape hist = new Shape(b, n, config.embeddingDim());
         NDArray items = lookup(manager, block.itemTable.getArray(), batch.itemRows, b * n, hist);
         NDArray cats = lookup(manager, block.categoryTable.getArray(), batch.categoryRows, b * n, hist);
-        NDArray weights = manager.create(Arrays.copyOf(batch.weights, b * n), new Shape(b, n));
+        NDArray weights = poolingWeights(manager, batch, b);
         NDArray users = lookup(manager, block.userTable.getArray(), batch.userRows, b, null);
         return userTower(items, cats, weights, users, false);
     }
@@ -230,8 +231,26 @@ public final class TwoTowerModel implements AutoCloseable {
     }
 
     /**
-     * User tower on history embeddings [b, N, E] (items and categories), pooling weights [b, N]
-     * and user-id embeddings [b, E] → [b, dim].
+     * The pooling weights of the first {@code b} users of a batch as [b, P, N]: P = 1 (the
+     * action-and-recency weights) or, with the short-term channel, P = 2 (those, then the
+     * short-term weights).
+     */
+    NDArray poolingWeights(NDManager manager, UserBatch batch, int b) {
+        int n = batch.historyLength;
+        if (!config.hasRecentChannel()) {
+            return manager.create(Arrays.copyOf(batch.weights, b * n), new Shape(b, 1, n));
+        }
+        float[] w = new float[b * 2 * n];
+        for (int u = 0; u < b; u++) {
+            System.arraycopy(batch.weights, u * n, w, 2 * u * n, n);
+            System.arraycopy(batch.recentWeights, u * n, w, (2 * u + 1) * n, n);
+        }
+        return manager.create(w, new Shape(b, 2, n));
+    }
+
+    /**
+     * User tower on history embeddings [b, N, E] (items and categories), pooling weights [b, P, N]
+     * (see {@link #poolingWeights}) and user-id embeddings [b, E] → [b, dim].
      */
     NDArray userTower(
             NDArray historyItems,
@@ -239,9 +258,9 @@ public final class TwoTowerModel implements AutoCloseable {
             NDArray weights,
             NDArray userEmbeddings,
             boolean training) {
-        NDArray w = weights.expandDims(1); // [b, 1, N]
-        NDArray pooledItems = w.batchMatMul(historyItems).squeeze(1);
-        NDArray pooledCategories = w.batchMatMul(historyCategories).squeeze(1);
+        long b = weights.getShape().get(0);
+        NDArray pooledItems = weights.batchMatMul(historyItems).reshape(b, -1); // [b, P*E]
+        NDArray pooledCategories = weights.batchMatMul(historyCategories).reshape(b, -1);
         NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userEmbeddings), 1);
         return mlp(block.userHidden, block.userOut, x, training);
     }
