@@ -17,8 +17,9 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * @param temperature softmax temperature of training (logits = cosine / temperature)
  * @param recentHalfLifeEvents half-life, in events, of the user tower's second, short-term pooling
  *     of the history (weight 0.5^(k / h) for the k-th newest act, whatever the clock says), which
- *     lets the tower follow an intent that changed a few events ago; 0 leaves the channel out (the
- *     tower of versions written before it existed)
+ *     lets the tower follow an intent that changed a few events ago, and which also feeds the
+ *     towers' shared item skip (see {@link TwoTowerModel}); 0 leaves both out (the towers of
+ *     versions written before they existed)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ModelConfig(

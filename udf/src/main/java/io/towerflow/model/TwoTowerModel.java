@@ -43,6 +43,12 @@ import java.util.List;
  *       few acts) ⊕ user-id embedding → Linear(hidden) → ReLU → Linear(dim) → L2 normalise.
  *       Weights come from {@link HistoryWeights}; empty slots weigh 0, so a user without history
  *       is represented by the user-id embedding alone.
+ *   <li>With the short-term channel ({@link ModelConfig#hasRecentChannel()}) both towers add,
+ *       before normalising, one shared linear map S of item-id embeddings: S·(the item's own
+ *       embedding) to the item vector, S·(the short-term mean of the history's item embeddings)
+ *       to the user vector. The score then holds a direct item-to-item term between the latest
+ *       acts and the candidate, which the MLPs would otherwise have to carry through their
+ *       bottleneck.
  * </ul>
  *
  * Results of {@link #itemVectors} and {@link #userVectors} belong to the manager passed in; the
@@ -118,6 +124,9 @@ public final class TwoTowerModel implements AutoCloseable {
         expectLinear(b.itemOut, c.dim(), c.hidden());
         expectLinear(b.userHidden, c.hidden(), b.userInputWidth());
         expectLinear(b.userOut, c.dim(), c.hidden());
+        if (b.itemSkip != null) {
+            expectLinear(b.itemSkip, c.dim(), e);
+        }
     }
 
     private static void expectLinear(Linear linear, long units, long inputs)
@@ -227,7 +236,7 @@ public final class TwoTowerModel implements AutoCloseable {
     /** Item tower on embeddings [b, E] ⊕ [b, E] → [b, dim]. */
     NDArray itemTower(NDArray itemEmbeddings, NDArray categoryEmbeddings, boolean training) {
         NDArray x = itemEmbeddings.concat(categoryEmbeddings, 1);
-        return mlp(block.itemHidden, block.itemOut, x, training);
+        return output(mlp(block.itemHidden, block.itemOut, x, training), itemEmbeddings, training);
     }
 
     /**
@@ -259,16 +268,28 @@ public final class TwoTowerModel implements AutoCloseable {
             NDArray userEmbeddings,
             boolean training) {
         long b = weights.getShape().get(0);
-        NDArray pooledItems = weights.batchMatMul(historyItems).reshape(b, -1); // [b, P*E]
+        NDArray pooled = weights.batchMatMul(historyItems); // [b, P, E]
+        NDArray pooledItems = pooled.reshape(b, -1); // [b, P*E]
         NDArray pooledCategories = weights.batchMatMul(historyCategories).reshape(b, -1);
         NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userEmbeddings), 1);
-        return mlp(block.userHidden, block.userOut, x, training);
+        NDArray o = mlp(block.userHidden, block.userOut, x, training);
+        return output(o, block.itemSkip == null ? null : pooled.get(":, -1, :"), training);
     }
 
     private NDArray mlp(Linear hidden, Linear out, NDArray x, boolean training) {
         NDArray h = hidden.forward(parameterStore, new NDList(x), training).singletonOrThrow();
-        NDArray o = out.forward(parameterStore, new NDList(Activation.relu(h)), training)
-                .singletonOrThrow();
+        return out.forward(parameterStore, new NDList(Activation.relu(h)), training).singletonOrThrow();
+    }
+
+    /**
+     * A tower's output: the MLP's, plus the shared projection of item embeddings (the item's own,
+     * or the user's short-term pooled ones) when the model has it, L2-normalised.
+     */
+    private NDArray output(NDArray mlpOut, NDArray itemEmbeddings, boolean training) {
+        NDArray o = mlpOut;
+        if (block.itemSkip != null && itemEmbeddings != null) {
+            o = o.add(block.itemSkip.forward(parameterStore, new NDList(itemEmbeddings), training).singletonOrThrow());
+        }
         return o.normalize(2, 1, NORM_EPS);
     }
 
@@ -287,7 +308,10 @@ public final class TwoTowerModel implements AutoCloseable {
     /** Weights and biases of both MLPs (what dense Adam updates). */
     List<Parameter> denseParameters() {
         List<Parameter> out = new ArrayList<>();
-        for (Linear l : new Linear[] {block.itemHidden, block.itemOut, block.userHidden, block.userOut}) {
+        for (Linear l : new Linear[] {block.itemHidden, block.itemOut, block.userHidden, block.userOut, block.itemSkip}) {
+            if (l == null) {
+                continue;
+            }
             for (Pair<String, Parameter> p : l.getParameters()) {
                 out.add(p.getValue());
             }
