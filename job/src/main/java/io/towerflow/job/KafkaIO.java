@@ -2,6 +2,7 @@ package io.towerflow.job;
 
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.records.DeadLetter;
+import io.towerflow.records.Feedback;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.RawRecord;
 import io.towerflow.records.Recommendation;
@@ -41,13 +42,33 @@ public final class KafkaIO {
             default:
                 start = OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
         }
+        return rawSource(conf, conf.get(KafkaOptions.GROUP_ID), start, conf.get(KafkaOptions.BEHAVIOR_TOPIC));
+    }
+
+    /**
+     * The control topics ({@code model-updates}, {@code item-catalog}), always from the beginning
+     * (the highest model version and the latest state of every item are needed); a restored job
+     * continues from its checkpointed offsets.
+     */
+    public static KafkaSource<RawRecord> controlSource(ReadableConfig conf) {
+        return rawSource(
+                conf,
+                conf.get(KafkaOptions.GROUP_ID) + "-control",
+                OffsetsInitializer.earliest(),
+                conf.get(KafkaOptions.MODEL_UPDATES_TOPIC),
+                conf.get(KafkaOptions.CATALOG_TOPIC));
+    }
+
+    /** Raw records of committed transactions only; offsets are committed on checkpoints. */
+    private static KafkaSource<RawRecord> rawSource(
+            ReadableConfig conf, String groupId, OffsetsInitializer start, String... topics) {
         KafkaSourceBuilder<RawRecord> builder = KafkaSource.<RawRecord>builder();
         if (conf.get(KafkaOptions.BOUNDED)) {
             builder.setBounded(OffsetsInitializer.latest());
         }
         return builder.setBootstrapServers(bootstrap(conf))
-                .setTopics(conf.get(KafkaOptions.BEHAVIOR_TOPIC))
-                .setGroupId(conf.get(KafkaOptions.GROUP_ID))
+                .setTopics(topics)
+                .setGroupId(groupId)
                 .setStartingOffsets(start)
                 .setDeserializer(new RawRecordDeserializer())
                 .setProperty("isolation.level", "read_committed")
@@ -55,29 +76,23 @@ public final class KafkaIO {
                 .build();
     }
 
+    public static KafkaSink<Feedback> feedbackSink(ReadableConfig conf) {
+        String topic = conf.get(KafkaOptions.FEEDBACK_TOPIC);
+        return exactlyOnce(conf, "feedback", (f, ctx, ts) -> keyedByUser(topic, ts, f.userId, JsonCodec.feedback(f)));
+    }
+
     public static KafkaSink<Recommendation> recommendationSink(ReadableConfig conf) {
         String topic = conf.get(KafkaOptions.RECOMMENDATIONS_TOPIC);
-        return exactlyOnce(
-                conf,
-                "recs",
-                (KafkaRecordSerializationSchema<Recommendation>)
-                        (r, ctx, ts) ->
-                                new ProducerRecord<>(
-                                        topic,
-                                        null,
-                                        ts,
-                                        r.userId.getBytes(StandardCharsets.UTF_8),
-                                        JsonCodec.recommendation(r)));
+        return exactlyOnce(conf, "recs", (r, ctx, ts) -> keyedByUser(topic, ts, r.userId, JsonCodec.recommendation(r)));
+    }
+
+    private static ProducerRecord<byte[], byte[]> keyedByUser(String topic, Long ts, String userId, byte[] value) {
+        return new ProducerRecord<>(topic, null, ts, userId.getBytes(StandardCharsets.UTF_8), value);
     }
 
     public static KafkaSink<DeadLetter> deadLetterSink(ReadableConfig conf) {
         String topic = conf.get(KafkaOptions.DLQ_TOPIC);
-        return exactlyOnce(
-                conf,
-                "dlq",
-                (KafkaRecordSerializationSchema<DeadLetter>)
-                        (d, ctx, ts) ->
-                                new ProducerRecord<>(topic, null, ts, null, JsonCodec.deadLetter(d)));
+        return exactlyOnce(conf, "dlq", (d, ctx, ts) -> new ProducerRecord<>(topic, null, ts, null, JsonCodec.deadLetter(d)));
     }
 
     private static <T> KafkaSink<T> exactlyOnce(

@@ -28,7 +28,7 @@ public final class RecommendationJob {
     /** Wires the Kafka source and sinks around {@link RecommendationPipeline}. */
     public static void define(StreamExecutionEnvironment env, Configuration options) {
         Configuration conf = effectiveOptions(env, options);
-        sinks(conf, RecommendationPipeline.define(conf, source(env, conf)));
+        sinks(conf, RecommendationPipeline.define(conf, source(env, conf), controlSource(env, conf)));
     }
 
     /** The Flink configuration of the environment, overridden by the job's own options. */
@@ -50,7 +50,14 @@ public final class RecommendationJob {
                 .uid("behavior-source");
     }
 
-    /** The exactly-once Kafka sinks of the lists and the dead letters. */
+    /** Model updates and catalogue changes, read from the beginning, parallelism 1. */
+    public static DataStream<RawRecord> controlSource(StreamExecutionEnvironment env, Configuration conf) {
+        return env.fromSource(KafkaIO.controlSource(conf), WatermarkStrategy.noWatermarks(), "control")
+                .uid("control-source")
+                .setParallelism(1);
+    }
+
+    /** The exactly-once Kafka sinks of the lists, the dead letters and the feedback. */
     public static void sinks(Configuration conf, RecommendationPipeline.Outputs out) {
         out.recommendations()
                 .sinkTo(KafkaIO.recommendationSink(conf))
@@ -60,5 +67,9 @@ public final class RecommendationJob {
                 .sinkTo(KafkaIO.deadLetterSink(conf))
                 .uid("dlq-sink")
                 .name("user-behavior-dlq");
+        out.feedback()
+                .sinkTo(KafkaIO.feedbackSink(conf))
+                .uid("feedback-sink")
+                .name("rec-feedback");
     }
 }

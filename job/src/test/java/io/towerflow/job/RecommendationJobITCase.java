@@ -9,6 +9,8 @@ import io.towerflow.config.RecommendOptions;
 import io.towerflow.job.kafka.EmbeddedKafka;
 import io.towerflow.records.Action;
 import io.towerflow.records.BehaviorEvent;
+import io.towerflow.records.CatalogueItem;
+import io.towerflow.records.ModelUpdate;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.RawRecord;
 import io.towerflow.records.Recommendation;
@@ -40,7 +42,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,11 +96,14 @@ class RecommendationJobITCase {
     }
 
     /** Topics of one test run, and what was written to the input. */
-    private static final class Run {
+    static final class Run {
         final String suffix = UUID.randomUUID().toString().substring(0, 8);
         final String in = "behavior-" + suffix;
         final String out = "recs-" + suffix;
         final String dlq = "dlq-" + suffix;
+        final String feedback = "feedback-" + suffix;
+        final String updates = "updates-" + suffix;
+        final String catalog = "catalog-" + suffix;
         final List<BehaviorEvent> valid = new ArrayList<>();
     }
 
@@ -116,6 +124,8 @@ class RecommendationJobITCase {
 
         runJob(run, UnaryOperator.identity());
         List<Recommendation> lists = assertExactlyOnce(run, MALFORMED.size());
+        String bootstrap = TestModels.bootstrapVersionDir().getFileName().toString();
+        assertTrue(lists.stream().allMatch(r -> r.modelVersion.equals(bootstrap)));
 
         Recommendation last =
                 lists.stream()
@@ -138,7 +148,7 @@ class RecommendationJobITCase {
         List<BehaviorEvent> events = new ArrayList<>();
         new SyntheticGenerator(cfg).events(3_000).forEachRemaining(events::add);
         Run run = new Run();
-        kafka.createTopics(Map.of(run.in, 2, run.out, 2, run.dlq, 1));
+        createTopics(run);
         FailOnce.reset(1_500);
         send(run, events.subList(0, 1_500));
         JobClient job = startJob(run, raw -> raw.map(new FailOnce()).name("fail-once"), false);
@@ -148,11 +158,87 @@ class RecommendationJobITCase {
             // ... and the second half meets a failure: restore from that checkpoint, replay
             send(run, events.subList(1_500, 3_000));
             waitForCommitted(run.out, 3_000);
+            waitForCommitted(run.feedback, 3_000);
+            // read while the job still runs: a cancelled job leaves its open transactions behind,
+            // and they hold back what read_committed consumers may read until they time out
+            assertExactlyOnce(run, 0);
         } finally {
             job.cancel().get();
         }
         assertTrue(FailOnce.failed.get(), "the fault was injected");
-        assertExactlyOnce(run, 0);
+    }
+
+    @Test
+    void aNewVersionPublishedMidStreamIsServedAndABadOneIsRefused() throws Exception {
+        SyntheticGenerator.Config cfg = TestModels.syntheticConfigOfBootstrap();
+        cfg.seed = 13;
+        List<BehaviorEvent> events = new ArrayList<>();
+        new SyntheticGenerator(cfg).events(3_000).forEachRemaining(events::add);
+        Run run = new Run();
+        createTopics(run);
+        String bootstrap = TestModels.bootstrapVersionDir().getFileName().toString();
+        String[] popular = TestModels.popularItems(2);
+
+        send(run, events.subList(0, 1_000));
+        List<Recommendation> lists;
+        JobClient job = startJob(run, UnaryOperator.identity(), false);
+        try {
+            waitForCommitted(run.out, 1_000);
+            // a new version, then a "higher" but corrupted one, and two catalogue changes
+            ModelUpdate next = TestModels.copyOfBootstrap(tmp.resolve("models-" + run.suffix), "v20991231-next");
+            ModelUpdate bad = TestModels.copyOfBootstrap(tmp.resolve("models-" + run.suffix), "v20991231-zz-bad");
+            Files.writeString(Path.of(java.net.URI.create(bad.uri)).resolve("items.csv"), "1,2,3\n", StandardOpenOption.APPEND);
+            try (KafkaProducer<byte[], byte[]> p = producer()) {
+                p.send(new ProducerRecord<>(run.updates, JsonCodec.modelUpdate(next)));
+                p.send(new ProducerRecord<>(run.catalog, "brand-new-item".getBytes(StandardCharsets.UTF_8),
+                        JsonCodec.catalogueItem(new CatalogueItem("brand-new-item", "7", true))));
+                p.send(new ProducerRecord<>(run.catalog, popular[0].getBytes(StandardCharsets.UTF_8),
+                        JsonCodec.catalogueItem(new CatalogueItem(popular[0], null, false))));
+            }
+            // keep events flowing until both subtasks serve the new version
+            int sent = 1_000;
+            while (countVersion(run.out, next.version) < 2 && sent < 2_000) {
+                send(run, events.subList(sent, sent + 50));
+                sent += 50;
+                waitForCommitted(run.out, sent);
+            }
+            try (KafkaProducer<byte[], byte[]> p = producer()) {
+                p.send(new ProducerRecord<>(run.updates, JsonCodec.modelUpdate(bad)));
+            }
+            send(run, events.subList(sent, 3_000));
+            List<BehaviorEvent> probes = new ArrayList<>();
+            long t = events.get(2_999).ts + 1;
+            probes.add(new BehaviorEvent("cold-probe", "an-item-no-one-knows", Action.VIEW, t, null));
+            probes.add(new BehaviorEvent("new-item-probe", "brand-new-item", Action.VIEW, t + 1, "7"));
+            send(run, probes);
+            waitForCommitted(run.out, 3_002);
+            waitForCommitted(run.feedback, 3_002);
+            lists = assertExactlyOnce(run, 0);
+        } finally {
+            job.cancel().get();
+        }
+
+        for (Recommendation r : lists) {
+            assertTrue(r.modelVersion.equals(bootstrap) || r.modelVersion.equals("v20991231-next"), r.modelVersion);
+        }
+        Map<String, Recommendation> byUser = new HashMap<>();
+        lists.forEach(r -> byUser.put(r.userId, r));
+        Recommendation cold = byUser.get("cold-probe");
+        assertEquals("v20991231-next", cold.modelVersion, "the corrupted version was refused, the new one serves");
+        assertEquals(popular[1], cold.items[0].itemId, "the unavailable item left the popular list");
+        for (ScoredItem s : cold.items) {
+            assertTrue(!s.itemId.equals(popular[0]));
+        }
+        // the new item is in the index: a user who saw only it is no cold start (a model list)
+        Recommendation fresh = byUser.get("new-item-probe");
+        assertTrue(!Arrays.equals(cold.items, fresh.items));
+    }
+
+    private static long countVersion(String topic, String version) {
+        return readCommitted(topic).stream()
+                .map(r -> JsonCodec.parseRecommendation(r.value()))
+                .filter(r -> r.modelVersion.equals(version))
+                .count();
     }
 
     /** Throws once, at the first record after the first {@code after} records. */
@@ -176,24 +262,14 @@ class RecommendationJobITCase {
         }
     }
 
-    private static void waitForCommitted(String topic, int count) {
+    static void waitForCommitted(String topic, int count) {
         long deadline = System.currentTimeMillis() + 120_000;
-        Map<String, Object> p = new HashMap<>();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            List<TopicPartition> parts =
-                    c.partitionsFor(topic).stream()
-                            .map(i -> new TopicPartition(topic, i.partition()))
-                            .collect(Collectors.toList());
-            c.assign(parts);
-            c.seekToBeginning(parts);
+        try (KafkaConsumer<byte[], byte[]> c = readCommittedConsumer()) {
+            List<TopicPartition> parts = fromBeginning(c, topic);
             int seen = 0;
             while (seen < count) {
                 if (System.currentTimeMillis() > deadline) {
-                    throw new AssertionError("only " + seen + " of " + count + " lists committed in " + topic);
+                    throw new AssertionError("only " + seen + " of " + count + " records committed in " + topic);
                 }
                 seen += c.poll(Duration.ofMillis(200)).count();
             }
@@ -202,7 +278,7 @@ class RecommendationJobITCase {
 
     private Run produce(int events, SyntheticGenerator.Config cfg, boolean withMalformed) throws Exception {
         Run run = new Run();
-        kafka.createTopics(Map.of(run.in, 2, run.out, 2, run.dlq, 1));
+        createTopics(run);
         new SyntheticGenerator(cfg).events(events).forEachRemaining(run.valid::add);
         List<BehaviorEvent> events0 = new ArrayList<>(run.valid);
         run.valid.clear();
@@ -217,7 +293,13 @@ class RecommendationJobITCase {
         return run;
     }
 
-    private static void send(Run run, List<BehaviorEvent> events) {
+    static void createTopics(Run run) throws Exception {
+        kafka.createTopics(
+                Map.of(run.in, 2, run.out, 2, run.dlq, 1, run.feedback, 2, run.updates, 1, run.catalog, 1),
+                Map.of(run.catalog, Map.of("cleanup.policy", "compact")));
+    }
+
+    static void send(Run run, List<BehaviorEvent> events) {
         try (KafkaProducer<byte[], byte[]> p = producer()) {
             for (BehaviorEvent e : events) {
                 p.send(new ProducerRecord<>(run.in, null, e.ts, e.userId.getBytes(StandardCharsets.UTF_8), JsonCodec.behaviorEvent(e)));
@@ -231,13 +313,16 @@ class RecommendationJobITCase {
     }
 
     /** Starts the job; a bounded one finishes by itself once it has read what is in the topic. */
-    private static JobClient startJob(Run run, UnaryOperator<DataStream<RawRecord>> tap, boolean bounded)
+    static JobClient startJob(Run run, UnaryOperator<DataStream<RawRecord>> tap, boolean bounded)
             throws Exception {
         Configuration options = new Configuration();
         options.set(KafkaOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         options.set(KafkaOptions.BEHAVIOR_TOPIC, run.in);
         options.set(KafkaOptions.RECOMMENDATIONS_TOPIC, run.out);
         options.set(KafkaOptions.DLQ_TOPIC, run.dlq);
+        options.set(KafkaOptions.FEEDBACK_TOPIC, run.feedback);
+        options.set(KafkaOptions.MODEL_UPDATES_TOPIC, run.updates);
+        options.set(KafkaOptions.CATALOG_TOPIC, run.catalog);
         options.set(KafkaOptions.START_FROM, KafkaOptions.StartFrom.EARLIEST);
         options.set(KafkaOptions.BOUNDED, bounded);
         options.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, "it-" + run.suffix);
@@ -256,12 +341,13 @@ class RecommendationJobITCase {
         env.setParallelism(2);
         Configuration conf = RecommendationJob.effectiveOptions(env, options);
         DataStream<RawRecord> raw = tap.apply(RecommendationJob.source(env, conf));
-        RecommendationJob.sinks(conf, RecommendationPipeline.define(conf, raw));
+        RecommendationJob.sinks(
+                conf, RecommendationPipeline.define(conf, raw, RecommendationJob.controlSource(env, conf)));
         return env.executeAsync("towerflow-it-" + run.suffix);
     }
 
     /** One list per valid event (no loss, no duplicate) and one dead letter per bad record. */
-    private static List<Recommendation> assertExactlyOnce(Run run, int malformed) throws Exception {
+    static List<Recommendation> assertExactlyOnce(Run run, int malformed) throws Exception {
         List<Recommendation> lists = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : readCommitted(run.out)) {
             Recommendation rec = JsonCodec.parseRecommendation(r.value());
@@ -274,12 +360,12 @@ class RecommendationJobITCase {
                 lists.stream().collect(Collectors.groupingBy(r -> r.userId + "|" + r.eventTs, Collectors.counting()));
         assertEquals(run.valid.size(), lists.size(), "one list per valid event");
         assertEquals(expected, actual, "no event lost, none duplicated");
-        String version = TestModels.bootstrapVersionDir().getFileName().toString();
         for (Recommendation r : lists) {
             assertEquals(20, r.items.length);
             assertTrue(r.emittedTs > 0);
-            assertEquals(version, r.modelVersion);
         }
+
+        assertEquals(run.valid.size(), readCommitted(run.feedback).size(), "one feedback example per act");
 
         List<ConsumerRecord<byte[], byte[]>> dead = readCommitted(run.dlq);
         assertEquals(malformed, dead.size(), "every malformed record dead-lettered");
@@ -292,7 +378,26 @@ class RecommendationJobITCase {
         return lists;
     }
 
-    private static KafkaProducer<byte[], byte[]> producer() {
+    private static KafkaConsumer<byte[], byte[]> readCommittedConsumer() {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        return new KafkaConsumer<>(p);
+    }
+
+    private static List<TopicPartition> fromBeginning(KafkaConsumer<?, ?> c, String topic) {
+        List<TopicPartition> parts =
+                c.partitionsFor(topic).stream()
+                        .map(i -> new TopicPartition(topic, i.partition()))
+                        .collect(Collectors.toList());
+        c.assign(parts);
+        c.seekToBeginning(parts);
+        return parts;
+    }
+
+    static KafkaProducer<byte[], byte[]> producer() {
         Map<String, Object> p = new HashMap<>();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -303,20 +408,10 @@ class RecommendationJobITCase {
     }
 
     /** Everything committed in a topic, read up to its end offsets. */
-    private static List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    static List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
         List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            List<TopicPartition> parts =
-                    c.partitionsFor(topic).stream()
-                            .map(i -> new TopicPartition(topic, i.partition()))
-                            .collect(Collectors.toList());
-            c.assign(parts);
-            c.seekToBeginning(parts);
+        try (KafkaConsumer<byte[], byte[]> c = readCommittedConsumer()) {
+            List<TopicPartition> parts = fromBeginning(c, topic);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             long deadline = System.currentTimeMillis() + 60_000;
             while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {

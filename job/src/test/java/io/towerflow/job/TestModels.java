@@ -1,13 +1,21 @@
 package io.towerflow.job;
 
+import io.towerflow.model.InvalidModelException;
+import io.towerflow.model.ModelArtifacts;
+import io.towerflow.model.ServingModel;
+import io.towerflow.records.ModelUpdate;
 import io.towerflow.synthetic.SyntheticGenerator;
+
+import ai.djl.Device;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /** The committed bootstrap model version, for tests that need a real model. */
@@ -33,5 +41,32 @@ public final class TestModels {
     /** The generator settings the bootstrap version was trained on (see model-artifacts/README.md). */
     public static SyntheticGenerator.Config syntheticConfigOfBootstrap() {
         return new SyntheticGenerator.Config();
+    }
+
+    /** The {@code n} most popular items of the bootstrap version. */
+    public static String[] popularItems(int n) {
+        try (ServingModel m = ServingModel.load(bootstrapVersionDir(), Device.cpu())) {
+            return Arrays.stream(m.popular(n, Set.of())).map(s -> s.itemId).toArray(String[]::new);
+        } catch (InvalidModelException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A copy of the bootstrap version named {@code version}, and the update that names it. */
+    public static ModelUpdate copyOfBootstrap(Path root, String version) throws IOException {
+        Path src = bootstrapVersionDir();
+        Path dst = Files.createDirectories(root.resolve(version));
+        try (Stream<Path> files = Files.list(src)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, dst.resolve(f.getFileName()));
+            }
+        }
+        Path manifest = dst.resolve("manifest.json");
+        String original = src.getFileName().toString();
+        Files.writeString(
+                manifest,
+                Files.readString(manifest)
+                        .replace("\"version\" : \"" + original + "\"", "\"version\" : \"" + version + "\""));
+        return new ModelUpdate(version, dst.toUri().toString(), ModelArtifacts.sha256(manifest));
     }
 }

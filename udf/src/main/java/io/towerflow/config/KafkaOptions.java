@@ -63,6 +63,30 @@ public final class KafkaOptions {
                     .withDescription(
                             "Dead-letter topic: rejected input records with reason and origin.");
 
+    public static final ConfigOption<String> FEEDBACK_TOPIC =
+            ConfigOptions.key("towerflow.topic.feedback")
+                    .stringType()
+                    .defaultValue("rec-feedback")
+                    .withDescription(
+                            "Training examples, one per act (key userId), exactly-once; read by "
+                                    + "RetrainJob.");
+
+    public static final ConfigOption<String> MODEL_UPDATES_TOPIC =
+            ConfigOptions.key("towerflow.topic.model-updates")
+                    .stringType()
+                    .defaultValue("model-updates")
+                    .withDescription(
+                            "Model versions to serve: {version, uri, sha256}; the highest valid "
+                                    + "version wins.");
+
+    public static final ConfigOption<String> CATALOG_TOPIC =
+            ConfigOptions.key("towerflow.topic.item-catalog")
+                    .stringType()
+                    .defaultValue("item-catalog")
+                    .withDescription(
+                            "Catalogue upserts {itemId, categoryId, available} (key itemId, "
+                                    + "compacted), read from the beginning.");
+
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
             ConfigOptions.key("towerflow.kafka.transactional-id-prefix")
                     .stringType()

@@ -9,8 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -82,6 +85,43 @@ public final class ItemCatalogue {
             t += c;
         }
         return t;
+    }
+
+    /**
+     * This catalogue with {@code more} added: this catalogue's items in their order, then the items
+     * only {@code more} holds, in its order. Counts add up; an item's category is {@code more}'s
+     * when it has one there (the newer knowledge), else this catalogue's.
+     */
+    public ItemCatalogue plus(ItemCatalogue more) {
+        Map<String, Integer> row = new HashMap<>();
+        List<String> ids = new ArrayList<>(List.of(itemIds));
+        List<String> cats = new ArrayList<>(Arrays.asList(categoryIds));
+        List<Long> cnt = new ArrayList<>(itemIds.length + more.size());
+        for (int i = 0; i < itemIds.length; i++) {
+            row.put(itemIds[i], i);
+            cnt.add(counts[i]);
+        }
+        for (int j = 0; j < more.size(); j++) {
+            Integer i = row.get(more.itemIds[j]);
+            if (i == null) {
+                row.put(more.itemIds[j], ids.size());
+                ids.add(more.itemIds[j]);
+                cats.add(more.categoryIds[j]);
+                cnt.add(more.counts[j]);
+            } else {
+                cnt.set(i, cnt.get(i) + more.counts[j]);
+                if (more.categoryIds[j] != null) {
+                    cats.set(i, more.categoryIds[j]);
+                }
+            }
+        }
+        return new ItemCatalogue(ids.toArray(new String[0]), cats.toArray(new String[0]),
+                cnt.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    /** The same items and categories with every count 0 (candidates that add no popularity). */
+    public ItemCatalogue withoutCounts() {
+        return new ItemCatalogue(itemIds, categoryIds, new long[itemIds.length]);
     }
 
     public void write(Path file) throws IOException {

@@ -7,12 +7,15 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import io.towerflow.index.ItemIndex;
+import io.towerflow.records.CatalogueItem;
 import io.towerflow.records.ScoredItem;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -29,13 +32,17 @@ public final class ServingModel implements AutoCloseable {
     private final String version;
     private final TwoTowerModel model;
     private final boolean ownsModel;
-    private final ItemIndex index;
+    /** The catalogue the version was trained with; catalogue changes apply on top of it. */
+    private final ItemCatalogue baseCatalogue;
+    private ItemIndex index;
 
-    private ServingModel(String version, TwoTowerModel model, boolean ownsModel, ItemIndex index) {
+    private ServingModel(
+            String version, TwoTowerModel model, boolean ownsModel, ItemCatalogue catalogue) {
         this.version = version;
         this.model = model;
         this.ownsModel = ownsModel;
-        this.index = index;
+        this.baseCatalogue = catalogue;
+        this.index = buildIndex(model, catalogue);
     }
 
     /** Verifies the version, loads its parameters onto {@code device}, precomputes the item matrix. */
@@ -46,8 +53,7 @@ public final class ServingModel implements AutoCloseable {
         }
         TwoTowerModel model = artifacts.loadModel(device);
         try {
-            return new ServingModel(artifacts.manifest().version(), model, true,
-                    buildIndex(model, artifacts.catalogue()));
+            return new ServingModel(artifacts.manifest().version(), model, true, artifacts.catalogue());
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -62,7 +68,7 @@ public final class ServingModel implements AutoCloseable {
         if (catalogue.size() == 0) {
             throw new IllegalArgumentException("empty catalogue");
         }
-        return new ServingModel(version, model, false, buildIndex(model, catalogue));
+        return new ServingModel(version, model, false, catalogue);
     }
 
     /** Item vectors of the whole catalogue, computed in chunks, as an index owned by the model. */
@@ -176,6 +182,52 @@ public final class ServingModel implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Serves the version's own catalogue changed by {@code changes} (item id → latest upsert, the
+     * whole set each time): items the version does not know get vectors from the item tower,
+     * items whose category changed are re-embedded, unavailable items leave the index. Replaces
+     * the item matrix between calls; the towers are untouched.
+     */
+    public void applyCatalogue(Map<String, CatalogueItem> changes) {
+        int n = baseCatalogue.size();
+        List<String> ids = new ArrayList<>(n + changes.size());
+        List<String> cats = new ArrayList<>(n + changes.size());
+        List<Long> counts = new ArrayList<>(n + changes.size());
+        Set<String> known = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            String id = baseCatalogue.itemId(i);
+            known.add(id);
+            CatalogueItem change = changes.get(id);
+            if (change == null) {
+                ids.add(id);
+                cats.add(baseCatalogue.categoryId(i));
+                counts.add(baseCatalogue.count(i));
+            } else if (change.available) {
+                ids.add(id);
+                cats.add(change.categoryId != null ? change.categoryId : baseCatalogue.categoryId(i));
+                counts.add(baseCatalogue.count(i));
+            }
+        }
+        for (CatalogueItem c : changes.values()) {
+            if (c.available && !known.contains(c.itemId)) {
+                ids.add(c.itemId);
+                cats.add(c.categoryId);
+                counts.add(0L);
+            }
+        }
+        if (ids.isEmpty()) {
+            throw new IllegalArgumentException("catalogue changes would leave no item to recommend");
+        }
+        ItemCatalogue changed =
+                new ItemCatalogue(
+                        ids.toArray(new String[0]),
+                        cats.toArray(new String[0]),
+                        counts.stream().mapToLong(Long::longValue).toArray());
+        ItemIndex old = index;
+        index = buildIndex(model, changed);
+        old.close();
     }
 
     /** The item index (matrix, ids, popularity). Owned by this model. */

@@ -1,9 +1,12 @@
 package io.towerflow.model;
 
 import io.towerflow.records.BehaviorEvent;
+import io.towerflow.records.Feedback;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +21,10 @@ import java.util.Set;
  * <p>Events are grouped per user and kept in time order (ties in arrival order), so the input
  * need not be globally time-ordered. Storage is columnar (about 25 bytes an event); a history is a
  * range of its user's events, not a copy. Instances are views: {@link #splitLastPerUser()} gives a
- * training and a held-out view over the same events.
+ * training and a held-out view over the same events, {@link #splitAt(long)} one by event time.
+ *
+ * <p>{@link #fromFeedback} builds examples from {@code rec-feedback} records instead, each of which
+ * carries its own history (see {@link FeedbackBuilder}).
  */
 public final class TrainingExamples {
     final int historyLength;
@@ -160,7 +166,185 @@ public final class TrainingExamples {
         return i;
     }
 
-    /** Held-out split: the last event of each user who has history before it. */
+    /**
+     * Builds examples from feedback records ({@code rec-feedback}), one example per record: the
+     * history the record carries (its latest {@code historyLength} entries) → the item acted on.
+     * Records without user, item or action, or with history arrays of different lengths, are
+     * skipped.
+     */
+    public static TrainingExamples fromFeedback(Iterable<Feedback> records, int historyLength) {
+        FeedbackBuilder b = new FeedbackBuilder(historyLength);
+        for (Feedback f : records) {
+            b.add(f);
+        }
+        return b.build();
+    }
+
+    /**
+     * Collects feedback records one at a time into the columnar form, without keeping the records.
+     *
+     * <p>The operator emits a user's records in order, and each record's history is the previous
+     * record's history plus the previous act, so storing every history in full would repeat it
+     * {@code historyLength} times. Instead a user's records form a <em>segment</em> of events:
+     * when a record's history is exactly what the user's current segment already ends with (the
+     * same entries, and as many of them up to {@code historyLength}), only its act is appended;
+     * otherwise (first record of the user, a gap, state that expired, out-of-order records) a new
+     * segment starts with that history. Either way every example's history is the one its record
+     * carries. A segment plays the part of a user in the built examples ({@link
+     * #splitLastPerUser()} would treat it as one); {@link #userId(int)} is the record's user.
+     */
+    public static final class FeedbackBuilder {
+        private final int historyLength;
+        private final Map<String, Integer> items = new HashMap<>();
+        private final Map<String, Integer> cats = new HashMap<>();
+        private final List<String> itemList = new ArrayList<>();
+        private final List<String> catList = new ArrayList<>();
+        // every event appended, in arrival order; segments refer to them by index
+        private final IntList item = new IntList();
+        private final IntList cat = new IntList();
+        private final ByteList action = new ByteList();
+        private final LongList ts = new LongList();
+        private final BitSet isExample = new BitSet();
+        private final List<Segment> segments = new ArrayList<>();
+        private final Map<String, Segment> latestSegment = new HashMap<>();
+        private int examples;
+        private long skipped;
+
+        public FeedbackBuilder(int historyLength) {
+            if (historyLength <= 0) {
+                throw new IllegalArgumentException("historyLength must be > 0");
+            }
+            this.historyLength = historyLength;
+        }
+
+        /** Adds one record as an example; false (and counted as skipped) when it is unusable. */
+        public boolean add(Feedback f) {
+            if (f == null || f.userId == null || f.itemId == null || f.action == null
+                    || f.historyItemIds == null || f.historyCategoryIds == null
+                    || f.historyActions == null || f.historyTs == null
+                    || f.historyCategoryIds.length != f.historyItemIds.length
+                    || f.historyActions.length != f.historyItemIds.length
+                    || f.historyTs.length != f.historyItemIds.length) {
+                skipped++;
+                return false;
+            }
+            int m = Math.min(f.historyItemIds.length, historyLength);
+            int off = f.historyItemIds.length - m;
+            Segment s = latestSegment.get(f.userId);
+            if (s == null || Math.min(s.size, historyLength) != m || !endsWith(s, f, off, m)) {
+                s = new Segment(f.userId);
+                segments.add(s);
+                latestSegment.put(f.userId, s);
+                for (int j = off; j < f.historyItemIds.length; j++) {
+                    s.add(append(f.historyItemIds[j], f.historyCategoryIds[j], f.historyActions[j], f.historyTs[j]));
+                }
+            }
+            int e = append(f.itemId, f.categoryId, f.action.code(), f.ts);
+            isExample.set(e);
+            s.add(e);
+            examples++;
+            return true;
+        }
+
+        /** Whether segment {@code s} ends with the history entries [off, off + m) of {@code f}. */
+        private boolean endsWith(Segment s, Feedback f, int off, int m) {
+            for (int j = 0; j < m; j++) {
+                int e = s.events[s.size - m + j];
+                Integer it = items.get(f.historyItemIds[off + j]);
+                String c = f.historyCategoryIds[off + j];
+                Integer ct = c == null ? Integer.valueOf(-1) : cats.get(c);
+                if (it == null || it != item.data[e] || ct == null || ct != cat.data[e]
+                        || action.data[e] != f.historyActions[off + j] || ts.data[e] != f.historyTs[off + j]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private int append(String itemId, String categoryId, byte actionCode, long eventTs) {
+            item.add(intern(items, itemList, itemId));
+            cat.add(categoryId == null ? -1 : intern(cats, catList, categoryId));
+            action.add(actionCode);
+            ts.add(eventTs);
+            return ts.size - 1;
+        }
+
+        /** Records added as examples so far. */
+        public int examples() {
+            return examples;
+        }
+
+        /** Records refused by {@link #add} so far. */
+        public long skipped() {
+            return skipped;
+        }
+
+        /** Events stored so far (examples plus the history entries of segment starts). */
+        public int events() {
+            return ts.size;
+        }
+
+        /**
+         * The examples, segment after segment, ordered by user id (a user's segments in the order
+         * they came): the same records give the same examples however the partitions of the topic
+         * interleaved while reading, so training is reproducible. The builder should not be used
+         * afterwards.
+         */
+        public TrainingExamples build() {
+            int n = ts.size;
+            List<Segment> ordered = new ArrayList<>(segments);
+            ordered.sort(Comparator.comparing(seg -> seg.userId)); // stable
+            int ns = ordered.size();
+            String[] segmentUser = new String[ns];
+            int[] start = new int[ns + 1];
+            int[] eUser = new int[n];
+            int[] eItem = new int[n];
+            int[] eCat = new int[n];
+            byte[] eAction = new byte[n];
+            long[] eTs = new long[n];
+            int[] positions = new int[examples];
+            int p = 0;
+            int x = 0;
+            for (int u = 0; u < ns; u++) {
+                Segment s = ordered.get(u);
+                segmentUser[u] = s.userId;
+                start[u] = p;
+                for (int j = 0; j < s.size; j++, p++) {
+                    int e = s.events[j];
+                    eUser[p] = u;
+                    eItem[p] = item.data[e];
+                    eCat[p] = cat.data[e];
+                    eAction[p] = action.data[e];
+                    eTs[p] = ts.data[e];
+                    if (isExample.get(e)) {
+                        positions[x++] = p;
+                    }
+                }
+            }
+            start[ns] = p;
+            return new TrainingExamples(historyLength, segmentUser, itemList.toArray(new String[0]),
+                    catList.toArray(new String[0]), start, eUser, eItem, eCat, eAction, eTs, positions);
+        }
+
+        private static final class Segment {
+            final String userId;
+            int[] events = new int[4];
+            int size;
+
+            Segment(String userId) {
+                this.userId = userId;
+            }
+
+            void add(int e) {
+                if (size == events.length) {
+                    events = Arrays.copyOf(events, size * 2);
+                }
+                events[size++] = e;
+            }
+        }
+    }
+
+    /** A training view and a held-out view over the same events. */
     public record Split(TrainingExamples train, TrainingExamples heldOut) {}
 
     /**
@@ -235,6 +419,62 @@ public final class TrainingExamples {
                 heldOut[h++] = positions[i];
             } else {
                 train[t++] = positions[i];
+            }
+        }
+        return new Split(view(train), view(heldOut));
+    }
+
+    /**
+     * The event time from which the newest {@code fraction} of this view's examples lie: the
+     * smallest cut such that at least {@code ceil(fraction × size)} examples have {@code ts >= cut}
+     * (all examples at the cut's time go to the newer side), while at least one example stays
+     * older. {@link Long#MAX_VALUE} when no cut leaves both sides non-empty (fewer than two
+     * examples, or all at one time).
+     */
+    public long newestCut(double fraction) {
+        if (!(fraction > 0 && fraction < 1)) {
+            throw new IllegalArgumentException("fraction must be in (0, 1), got " + fraction);
+        }
+        int n = positions.length;
+        if (n < 2) {
+            return Long.MAX_VALUE;
+        }
+        long[] sorted = new long[n];
+        for (int i = 0; i < n; i++) {
+            sorted[i] = eventTs[positions[i]];
+        }
+        Arrays.sort(sorted);
+        int newer = (int) Math.min(n - 1, Math.max(1, Math.ceil(n * fraction)));
+        long cut = sorted[n - newer];
+        if (cut > sorted[0]) {
+            return cut;
+        }
+        // the oldest time reaches the cut: hold out less, from the next later time on, if any
+        for (int i = n - newer + 1; i < n; i++) {
+            if (sorted[i] > sorted[0]) {
+                return sorted[i];
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
+    /** Splits this view by event time: examples before {@code cutTs} train, the rest are held out. */
+    public Split splitAt(long cutTs) {
+        int held = 0;
+        for (int p : positions) {
+            if (eventTs[p] >= cutTs) {
+                held++;
+            }
+        }
+        int[] train = new int[positions.length - held];
+        int[] heldOut = new int[held];
+        int t = 0;
+        int h = 0;
+        for (int p : positions) {
+            if (eventTs[p] >= cutTs) {
+                heldOut[h++] = p;
+            } else {
+                train[t++] = p;
             }
         }
         return new Split(view(train), view(heldOut));

@@ -1,62 +1,123 @@
 package io.towerflow.operators;
 
+import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.UserQuery;
 import io.towerflow.model.UserResult;
 import io.towerflow.records.BehaviorEvent;
+import io.towerflow.records.CatalogueItem;
+import io.towerflow.records.ControlMessage;
+import io.towerflow.records.Feedback;
+import io.towerflow.records.ModelUpdate;
 import io.towerflow.records.Recommendation;
 import io.towerflow.records.ScoredItem;
 
-import ai.djl.engine.Engine;
+import ai.djl.Device;
 
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
 
-import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The keyed heart of the job (input keyed by userId). For every behaviour event it updates the
- * user's history in keyed state and emits the user's top-K list.
+ * The keyed heart of the job. Input 1 is behaviour events keyed by userId; input 2 is the
+ * broadcast control stream (model versions to serve, catalogue changes).
+ *
+ * <p>For every event it updates the user's history in keyed state, emits the user's top-K list,
+ * and emits a {@link Feedback} training example to the {@link #FEEDBACK} side output (the history
+ * before the act, and whether and where the item was in the last list shown).
  *
  * <p>Events are micro-batched, as Flink's own mini-batch operators do: a batch is scored when it
  * holds {@code batchMaxSize} events, when its oldest event has waited {@code batchMaxWaitMs}
  * (processing time), before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and at
  * end of input. A batch is one model call: user tower for all its users, one matrix product with
  * the item matrix, one top-K. Because the batch is emitted before the barrier, no buffered event
- * is ever part of a checkpoint, which keeps the exactly-once sink exact.
+ * is ever part of a checkpoint, which keeps the exactly-once sinks exact.
+ *
+ * <p>Model versions are loaded and validated on a background thread (manifest and file
+ * checksums, dimensions, a smoke inference), then swapped in between batches; the old version is
+ * closed. The highest version wins whatever the arrival order; a version that fails validation is
+ * refused and the old one keeps serving. Every update seen is kept in broadcast state, so a
+ * restored job serves the highest valid one again. Catalogue changes are kept likewise and
+ * applied to whichever version serves: new items get vectors from the item tower, unavailable
+ * ones leave the index.
  *
  * <p>State per user (all with a TTL): the last N interactions, the user vector the model last
  * computed, and the last list shown.
  */
 public class RecommendOperator extends AbstractStreamOperator<Recommendation>
-        implements OneInputStreamOperator<BehaviorEvent, Recommendation> {
+        implements TwoInputStreamOperator<BehaviorEvent, ControlMessage, Recommendation> {
     private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<Feedback> FEEDBACK = new OutputTag<>("rec-feedback") {};
+
+    /** Every model update seen, by version (broadcast state). */
+    static final MapStateDescriptor<String, ModelUpdate> MODEL_UPDATES =
+            new MapStateDescriptor<>("model-updates", Types.STRING, TypeInformation.of(ModelUpdate.class));
+    /** The latest catalogue upsert of each item (broadcast state). */
+    static final MapStateDescriptor<String, CatalogueItem> CATALOGUE =
+            new MapStateDescriptor<>("catalogue", Types.STRING, TypeInformation.of(CatalogueItem.class));
+
+    private static final long SWAP_POLL_MS = 20;
+    private static final Logger LOG = LoggerFactory.getLogger(RecommendOperator.class);
 
     private final RecommendConfig config;
 
     private transient ServingModel model;
+    private transient Device device;
     private transient ValueState<UserHistory> history;
     private transient ValueState<float[]> userVector;
     private transient ValueState<ShownList> lastShown;
+    private transient BroadcastState<String, ModelUpdate> modelUpdates;
+    private transient BroadcastState<String, CatalogueItem> catalogue;
+    private transient Map<String, CatalogueItem> catalogueChanges;
+    private transient boolean catalogueDirty;
     private transient List<StreamRecord<BehaviorEvent>> buffer;
     private transient boolean flushScheduled;
+
+    private transient ExecutorService loader;
+    private transient String loadingVersion;
+    private transient AtomicReference<Loaded> loaded;
+    private transient boolean swapPollScheduled;
 
     private transient Counter listsEmitted;
     private transient Counter coldStartLists;
     private transient Counter batches;
+    private transient Counter modelSwaps;
+    private transient Counter modelUpdatesRefused;
     private transient Histogram batchScoringMs;
+    private transient Map<String, OnlineHitRate> onlineHitRates;
+    private transient volatile String lastRefusal;
+
+    /** The outcome of a background load. */
+    private record Loaded(ModelUpdate update, ServingModel model, String failure) {}
 
     public RecommendOperator(RecommendConfig config) {
         this.config = config;
@@ -83,29 +144,69 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         history = getKeyedStateStore().getState(h);
         userVector = getKeyedStateStore().getState(v);
         lastShown = getKeyedStateStore().getState(s);
+        modelUpdates = getOperatorStateBackend().getBroadcastState(MODEL_UPDATES);
+        catalogue = getOperatorStateBackend().getBroadcastState(CATALOGUE);
 
         buffer = new ArrayList<>(config.batchMaxSize);
-        listsEmitted = getMetricGroup().counter("recommendationsEmitted");
-        coldStartLists = getMetricGroup().counter("coldStartLists");
-        batches = getMetricGroup().counter("batchesScored");
-        batchScoringMs = getMetricGroup().histogram("batchScoringMs", new DescriptiveStatisticsHistogram(1000));
+        loaded = new AtomicReference<>();
+        onlineHitRates = new HashMap<>();
+        MetricGroup metrics = getMetricGroup();
+        listsEmitted = metrics.counter("recommendationsEmitted");
+        coldStartLists = metrics.counter("coldStartLists");
+        batches = metrics.counter("batchesScored");
+        modelSwaps = metrics.counter("modelSwaps");
+        modelUpdatesRefused = metrics.counter("modelUpdatesRefused");
+        batchScoringMs = metrics.histogram("batchScoringMs", new DescriptiveStatisticsHistogram(1000));
+        metrics.gauge("servingModelVersion", () -> model == null ? "" : model.version());
+        metrics.gauge("catalogueSize", () -> model == null ? 0 : model.catalogueSize());
+        metrics.gauge("lastModelRefusal", () -> lastRefusal == null ? "" : lastRefusal);
 
         DjlRuntime.configureThreads(config.numThreads, config.numInteropThreads);
-        Path dir = Paths.get(config.modelPath);
-        model = ServingModel.load(dir, DjlRuntime.device(config.device));
-        // a smoke inference: proves the version scores, and warms libtorch before the first event
-        model.recommend(List.of(UserQuery.withoutHistory("warm-up", 0L, Set.of())), config.topK);
-        getMetricGroup().gauge("catalogueSize", () -> model.catalogueSize());
-        LOG.info(
-                "Serving model {} ({} items) from {} on {}",
-                model.version(),
-                model.catalogueSize(),
-                dir,
-                Engine.getEngine("PyTorch").defaultDevice());
+        device = DjlRuntime.device(config.device);
+        model = restoreOrInitialModel();
+        catalogueChanges = new HashMap<>();
+        for (Map.Entry<String, CatalogueItem> e : catalogue.entries()) {
+            catalogueChanges.put(e.getKey(), e.getValue());
+        }
+        catalogueDirty = !catalogueChanges.isEmpty();
+        applyCatalogueIfChanged();
+        loader =
+                Executors.newSingleThreadExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "towerflow-model-loader");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        LOG.info("Serving model {} ({} items) on {}", model.version(), model.catalogueSize(), device);
+    }
+
+    /** After a restore, the highest valid version seen before; else the configured one. */
+    private ServingModel restoreOrInitialModel() throws Exception {
+        List<ModelUpdate> seen = new ArrayList<>();
+        for (Map.Entry<String, ModelUpdate> e : modelUpdates.entries()) {
+            seen.add(e.getValue());
+        }
+        seen.sort(Comparator.comparing((ModelUpdate u) -> u.version).reversed());
+        for (ModelUpdate u : seen) {
+            try {
+                return ModelLoader.load(u, device, config.topK);
+            } catch (InvalidModelException e) {
+                LOG.warn("Not restoring model {}: {}", u.version, e.getMessage());
+            }
+        }
+        ServingModel initial = ServingModel.load(Paths.get(config.modelPath), device);
+        try {
+            // a smoke inference: proves the version scores, and warms libtorch before the first event
+            ModelLoader.smokeTest(initial, config.topK);
+        } catch (InvalidModelException e) {
+            initial.close();
+            throw e;
+        }
+        return initial;
     }
 
     @Override
-    public void processElement(StreamRecord<BehaviorEvent> element) throws Exception {
+    public void processElement1(StreamRecord<BehaviorEvent> element) throws Exception {
         buffer.add(element);
         if (buffer.size() >= config.batchMaxSize) {
             flush();
@@ -113,6 +214,101 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             flushScheduled = true;
             long at = getProcessingTimeService().getCurrentProcessingTime() + config.batchMaxWaitMs;
             getProcessingTimeService().registerTimer(at, t -> flush());
+        }
+    }
+
+    @Override
+    public void processElement2(StreamRecord<ControlMessage> element) throws Exception {
+        ControlMessage m = element.getValue();
+        if (m.model != null) {
+            modelUpdates.put(m.model.version, m.model);
+            requestModel(m.model);
+        } else if (m.item != null) {
+            catalogue.put(m.item.itemId, m.item);
+            catalogueChanges.put(m.item.itemId, m.item);
+            catalogueDirty = true;
+            scheduleSwapPoll();
+        }
+    }
+
+    /** Starts loading {@code update} off the processing path if it is newer than what serves. */
+    private void requestModel(ModelUpdate update) {
+        if (update.version.compareTo(model.version()) <= 0
+                || (loadingVersion != null && update.version.compareTo(loadingVersion) <= 0)) {
+            LOG.info("Ignoring model {}: {} serves{}", update.version, model.version(),
+                    loadingVersion == null ? "" : ", " + loadingVersion + " is loading");
+            return;
+        }
+        loadingVersion = update.version;
+        LOG.info("Loading model {} from {}", update.version, update.uri);
+        loader.execute(
+                () -> {
+                    Loaded result;
+                    try {
+                        result = new Loaded(update, ModelLoader.load(update, device, config.topK), null);
+                    } catch (Throwable t) {
+                        result = new Loaded(update, null, t.getMessage() == null ? t.toString() : t.getMessage());
+                    }
+                    Loaded previous = loaded.getAndSet(result);
+                    if (previous != null && previous.model != null) {
+                        previous.model.close(); // superseded before it was installed
+                    }
+                });
+        scheduleSwapPoll();
+    }
+
+    private void scheduleSwapPoll() {
+        if (!swapPollScheduled) {
+            swapPollScheduled = true;
+            long at = getProcessingTimeService().getCurrentProcessingTime() + SWAP_POLL_MS;
+            getProcessingTimeService()
+                    .registerTimer(
+                            at,
+                            t -> {
+                                swapPollScheduled = false;
+                                installLoadedModel();
+                                applyCatalogueIfChanged();
+                                if (loadingVersion != null) {
+                                    scheduleSwapPoll();
+                                }
+                            });
+        }
+    }
+
+    /** Between batches: swaps in a model that finished loading, or records why it was refused. */
+    private void installLoadedModel() {
+        Loaded l = loaded.getAndSet(null);
+        if (l == null) {
+            return;
+        }
+        if (l.update.version.equals(loadingVersion)) {
+            loadingVersion = null;
+        }
+        if (l.model == null) {
+            modelUpdatesRefused.inc();
+            lastRefusal = l.update.version + ": " + l.failure;
+            LOG.warn("Refused model {} ({}); {} keeps serving", l.update.version, l.failure, model.version());
+            return;
+        }
+        if (l.update.version.compareTo(model.version()) <= 0) {
+            l.model.close();
+            return;
+        }
+        ServingModel old = model;
+        model = l.model;
+        catalogueDirty |= !catalogueChanges.isEmpty();
+        applyCatalogueIfChanged();
+        old.close();
+        modelSwaps.inc();
+        LOG.info("Swapped model {} -> {}", old.version(), model.version());
+    }
+
+    private void applyCatalogueIfChanged() {
+        if (catalogueDirty) {
+            catalogueDirty = false;
+            model.applyCatalogue(catalogueChanges);
+            LOG.info("Catalogue changes applied: {} items changed, {} items in the index",
+                    catalogueChanges.size(), model.catalogueSize());
         }
     }
 
@@ -134,19 +330,22 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         if (buffer.isEmpty()) {
             return;
         }
+        installLoadedModel();
+        applyCatalogueIfChanged();
         long started = System.nanoTime();
         List<StreamRecord<BehaviorEvent>> batch = buffer;
         buffer = new ArrayList<>(config.batchMaxSize);
 
         // 1. update each user's history (events of one user apply in order) and build queries
         List<UserQuery> queries = new ArrayList<>(batch.size());
+        UserHistory[] before = new UserHistory[batch.size()];
         boolean[] cold = new boolean[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
             BehaviorEvent e = batch.get(i).getValue();
             setCurrentKey(e.userId);
-            UserHistory before = history.value();
-            UserHistory after =
-                    (before == null ? new UserHistory() : before).append(e, config.historyLength);
+            UserHistory h = history.value();
+            before[i] = h == null ? new UserHistory() : h;
+            UserHistory after = before[i].append(e, config.historyLength);
             history.update(after);
             cold[i] = !model.knowsAny(after.itemIds);
             queries.add(
@@ -163,48 +362,114 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         // 2. one batched model call for the whole batch
         List<UserResult> results = model.recommend(queries, config.topK);
 
-        // 3. emit one list per event and remember what was shown
+        // 3. per event: judge the act against the last list shown, emit the new list
         long emittedTs = getProcessingTimeService().getCurrentProcessingTime();
+        String version = model.version();
         for (int i = 0; i < batch.size(); i++) {
             StreamRecord<BehaviorEvent> rec = batch.get(i);
             BehaviorEvent e = rec.getValue();
-            UserQuery q = queries.get(i);
+            setCurrentKey(e.userId);
+            emit(rec, feedback(e, before[i], lastShown.value()));
+
             ScoredItem[] items;
             if (cold[i]) {
-                items = model.popular(config.topK, (Set<String>) q.exclude());
+                items = model.popular(config.topK, queries.get(i).exclude());
                 coldStartLists.inc();
             } else {
                 items = results.get(i).items();
             }
-            setCurrentKey(e.userId);
             userVector.update(results.get(i).userVector());
             String[] ids = new String[items.length];
             for (int j = 0; j < items.length; j++) {
                 ids[j] = items[j].itemId;
             }
-            lastShown.update(new ShownList(model.version(), emittedTs, ids));
-            Recommendation out =
-                    new Recommendation(e.userId, e.ts, emittedTs, model.version(), items);
-            if (rec.hasTimestamp()) {
-                output.collect(new StreamRecord<>(out, rec.getTimestamp()));
-            } else {
-                output.collect(new StreamRecord<>(out));
-            }
+            lastShown.update(new ShownList(version, emittedTs, ids));
+            Recommendation out = new Recommendation(e.userId, e.ts, emittedTs, version, items);
+            output.collect(rec.hasTimestamp() ? new StreamRecord<>(out, rec.getTimestamp()) : new StreamRecord<>(out));
             listsEmitted.inc();
         }
         batches.inc();
         batchScoringMs.update((System.nanoTime() - started) / 1_000_000);
     }
 
+    private Feedback feedback(BehaviorEvent e, UserHistory before, ShownList shown) {
+        Feedback f = new Feedback();
+        f.userId = e.userId;
+        f.itemId = e.itemId;
+        f.categoryId = e.categoryId;
+        f.action = e.action;
+        f.ts = e.ts;
+        f.historyItemIds = before.itemIds;
+        f.historyCategoryIds = before.categoryIds;
+        f.historyActions = before.actions;
+        f.historyTs = before.ts;
+        if (shown != null) {
+            f.shownModelVersion = shown.modelVersion;
+            f.shownTs = shown.emittedTs;
+            f.shownSize = shown.itemIds.length;
+            f.shownRank = Arrays.asList(shown.itemIds).indexOf(e.itemId) + 1;
+            onlineHitRates
+                    .computeIfAbsent(shown.modelVersion, v -> new OnlineHitRate(getMetricGroup(), v))
+                    .record(f.shownRank > 0);
+        }
+        return f;
+    }
+
+    private void emit(StreamRecord<BehaviorEvent> rec, Feedback f) {
+        output.collect(FEEDBACK, rec.hasTimestamp() ? new StreamRecord<>(f, rec.getTimestamp()) : new StreamRecord<>(f));
+    }
+
     @Override
     public void close() throws Exception {
         try {
+            if (loader != null) {
+                loader.shutdownNow();
+            }
+            Loaded l = loaded == null ? null : loaded.getAndSet(null);
+            if (l != null && l.model != null) {
+                l.model.close();
+            }
             if (model != null) {
                 model.close();
                 model = null;
             }
         } finally {
             super.close();
+        }
+    }
+
+    /** The version serving now (for tests and diagnostics). */
+    String servingVersion() {
+        return model.version();
+    }
+
+    /** Why the last refused model update was refused, or null. */
+    String lastRefusal() {
+        return lastRefusal;
+    }
+
+    /** The number of items the serving index holds. */
+    int catalogueSize() {
+        return model.catalogueSize();
+    }
+
+    /** Prequential hit rate of one model version: acts on an item of the list it showed. */
+    private static final class OnlineHitRate {
+        private final Counter acts;
+        private final Counter hits;
+
+        OnlineHitRate(MetricGroup metrics, String version) {
+            MetricGroup g = metrics.addGroup("modelVersion", version);
+            acts = g.counter("actsAfterList");
+            hits = g.counter("hitsInList");
+            g.gauge("onlineHitRate", () -> acts.getCount() == 0 ? 0.0 : (double) hits.getCount() / acts.getCount());
+        }
+
+        void record(boolean hit) {
+            acts.inc();
+            if (hit) {
+                hits.inc();
+            }
         }
     }
 }

@@ -40,4 +40,19 @@ class ItemCatalogueTest {
         assertThrows(IOException.class,
                 () -> ItemCatalogue.read(new StringReader(ItemCatalogue.HEADER + "\n\"1,2,3\n")));
     }
+
+    @Test
+    void plusKeepsTheOrderAddsCountsAndTakesNewerCategories() {
+        ItemCatalogue parent = new ItemCatalogue(
+                new String[] {"1", "2", "3"}, new String[] {"a", "b", null}, new long[] {10, 20, 30});
+        ItemCatalogue window = new ItemCatalogue(
+                new String[] {"9", "2", "3"}, new String[] {"z", null, "c"}, new long[] {1, 2, 3});
+        ItemCatalogue both = parent.plus(window);
+        assertArrayEquals(new String[] {"1", "2", "3", "9"}, both.itemIds());
+        assertArrayEquals(new String[] {"a", "b", "c", "z"}, both.categoryIds(),
+                "a category from the window wins, an absent one does not erase the parent's");
+        assertArrayEquals(new long[] {10, 22, 33, 1}, both.counts());
+        assertArrayEquals(new long[] {0, 0, 0, 0}, both.withoutCounts().counts());
+        assertArrayEquals(both.itemIds(), both.withoutCounts().itemIds());
+    }
 }

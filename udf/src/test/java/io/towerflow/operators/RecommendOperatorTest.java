@@ -10,6 +10,7 @@ import io.towerflow.config.RecommendOptions;
 import io.towerflow.model.ServingModel;
 import io.towerflow.records.Action;
 import io.towerflow.records.BehaviorEvent;
+import io.towerflow.records.ControlMessage;
 import io.towerflow.records.Recommendation;
 import io.towerflow.records.ScoredItem;
 
@@ -17,7 +18,7 @@ import ai.djl.Device;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -48,8 +49,7 @@ class RecommendOperatorTest {
         }
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, BehaviorEvent, Recommendation>
-            harness(int batchSize, Duration maxWait, Duration ttl) throws Exception {
+    static RecommendConfig config(int batchSize, Duration maxWait, Duration ttl) {
         Configuration c = new Configuration();
         c.set(ModelOptions.PATH, bootstrapModel().toString());
         c.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
@@ -57,25 +57,38 @@ class RecommendOperatorTest {
         c.set(RecommendOptions.BATCH_MAX_SIZE, batchSize);
         c.set(RecommendOptions.BATCH_MAX_WAIT, maxWait);
         c.set(RecommendOptions.STATE_TTL, ttl);
-        KeyedOneInputStreamOperatorTestHarness<String, BehaviorEvent, Recommendation> h =
-                new KeyedOneInputStreamOperatorTestHarness<>(
-                        new RecommendOperator(RecommendConfig.from(c)), e -> e.userId, Types.STRING);
+        return RecommendConfig.from(c);
+    }
+
+    static KeyedTwoInputStreamOperatorTestHarness<String, BehaviorEvent, ControlMessage, Recommendation>
+            harness(RecommendOperator operator) throws Exception {
+        KeyedTwoInputStreamOperatorTestHarness<String, BehaviorEvent, ControlMessage, Recommendation> h =
+                new KeyedTwoInputStreamOperatorTestHarness<>(
+                        operator,
+                        e -> e.userId,
+                        m -> "control", // the broadcast input touches no keyed state
+                        Types.STRING);
         h.open();
         return h;
     }
 
-    private static BehaviorEvent view(String user, String item, long ts) {
+    private static KeyedTwoInputStreamOperatorTestHarness<String, BehaviorEvent, ControlMessage, Recommendation>
+            harness(int batchSize, Duration maxWait, Duration ttl) throws Exception {
+        return harness(new RecommendOperator(config(batchSize, maxWait, ttl)));
+    }
+
+    static BehaviorEvent view(String user, String item, long ts) {
         return new BehaviorEvent(user, item, Action.VIEW, ts, null);
     }
 
     @Test
     void batchesUntilFullThenScoresAllInOneGo() throws Exception {
         try (var h = harness(3, Duration.ofSeconds(10), Duration.ofDays(1))) {
-            h.processElement(view("a", "1", T0), T0);
-            h.processElement(view("b", "2", T0 + 1), T0 + 1);
+            h.processElement1(view("a", "1", T0), T0);
+            h.processElement1(view("b", "2", T0 + 1), T0 + 1);
             assertTrue(h.extractOutputValues().isEmpty(), "first two events wait in the batch");
             assertEquals(1, h.getProcessingTimeService().getNumActiveTimers(), "one flush timer for the open batch");
-            h.processElement(view("c", "3", T0 + 2), T0 + 2);
+            h.processElement1(view("c", "3", T0 + 2), T0 + 2);
             List<Recommendation> out = h.extractOutputValues();
             assertEquals(List.of("a", "b", "c"), out.stream().map(r -> r.userId).toList());
             for (Recommendation r : out) {
@@ -90,7 +103,7 @@ class RecommendOperatorTest {
     void flushesWhenTheOldestEventHasWaitedMaxWait() throws Exception {
         try (var h = harness(100, Duration.ofMillis(50), Duration.ofDays(1))) {
             h.setProcessingTime(1_000);
-            h.processElement(view("a", "1", T0), T0);
+            h.processElement1(view("a", "1", T0), T0);
             h.setProcessingTime(1_049);
             assertTrue(h.extractOutputValues().isEmpty());
             h.setProcessingTime(1_050);
@@ -102,8 +115,8 @@ class RecommendOperatorTest {
     @Test
     void flushesBeforeTheCheckpointBarrierSoNothingBufferedIsCheckpointed() throws Exception {
         try (var h = harness(100, Duration.ofSeconds(10), Duration.ofDays(1))) {
-            h.processElement(view("a", "1", T0), T0);
-            h.processElement(view("a", "2", T0 + 1), T0 + 1);
+            h.processElement1(view("a", "1", T0), T0);
+            h.processElement1(view("a", "2", T0 + 1), T0 + 1);
             assertTrue(h.extractOutputValues().isEmpty());
             h.prepareSnapshotPreBarrier(1L);
             assertEquals(2, h.extractOutputValues().size());
@@ -117,7 +130,7 @@ class RecommendOperatorTest {
             // the most popular items of the bootstrap catalogue: the ones a fresh list would hold
             String[] seen = popularIds(3);
             for (int i = 0; i < seen.length; i++) {
-                h.processElement(view("u", seen[i], T0 + i), T0 + i);
+                h.processElement1(view("u", seen[i], T0 + i), T0 + i);
             }
             List<Recommendation> out = h.extractOutputValues();
             assertEquals(3, out.size());
@@ -135,7 +148,7 @@ class RecommendOperatorTest {
     @Test
     void coldStartUsersGetPopularItems() throws Exception {
         try (var h = harness(1, Duration.ofSeconds(10), Duration.ofDays(1))) {
-            h.processElement(view("new-user", "item-the-model-never-saw", T0), T0);
+            h.processElement1(view("new-user", "item-the-model-never-saw", T0), T0);
             Recommendation r = h.extractOutputValues().get(0);
             ScoredItem[] popular;
             try (ServingModel m = ServingModel.load(bootstrapModel(), Device.cpu())) {
@@ -151,11 +164,11 @@ class RecommendOperatorTest {
         try (var h = harness(1, Duration.ofSeconds(10), Duration.ofHours(1))) {
             h.setStateTtlProcessingTime(0);
             for (int i = 0; i < popular.length; i++) {
-                h.processElement(view("u", popular[i], T0 + i), T0 + i);
+                h.processElement1(view("u", popular[i], T0 + i), T0 + i);
             }
             // within the TTL the history is there: the popular items seen are excluded
             h.setStateTtlProcessingTime(Duration.ofMinutes(59).toMillis());
-            h.processElement(view("u", "never-seen-1", T0 + 10), T0 + 10);
+            h.processElement1(view("u", "never-seen-1", T0 + 10), T0 + 10);
             Recommendation kept = h.extractOutputValues().get(3);
             for (ScoredItem s : kept.items) {
                 assertFalse(Arrays.asList(popular).contains(s.itemId));
@@ -163,7 +176,7 @@ class RecommendOperatorTest {
             // two hours after the last write the history has expired: the user is cold again,
             // so the list is the plain popular list, seen items included
             h.setStateTtlProcessingTime(Duration.ofMinutes(59 + 120).toMillis());
-            h.processElement(view("u", "never-seen-2", T0 + 20), T0 + 20);
+            h.processElement1(view("u", "never-seen-2", T0 + 20), T0 + 20);
             Recommendation fresh = h.extractOutputValues().get(4);
             try (ServingModel m = ServingModel.load(bootstrapModel(), Device.cpu())) {
                 assertArrayEquals(m.popular(10, Set.of("never-seen-2")), fresh.items);
@@ -171,7 +184,7 @@ class RecommendOperatorTest {
         }
     }
 
-    private static String[] popularIds(int n) throws Exception {
+    static String[] popularIds(int n) throws Exception {
         try (ServingModel m = ServingModel.load(bootstrapModel(), Device.cpu())) {
             return Arrays.stream(m.popular(n, Set.of())).map(s -> s.itemId).toArray(String[]::new);
         }

@@ -20,7 +20,9 @@ class SerializationTest {
                 RawRecord.class,
                 DeadLetter.class,
                 UserHistory.class,
-                ShownList.class
+                ShownList.class,
+                Feedback.class,
+                ModelUpdate.class
             })
     void serializedAsPojoWithoutKryo(Class<?> type) {
         assertSerializedAsPojoWithoutKryo(type);

@@ -3,6 +3,7 @@ package io.towerflow.job.demo;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
 import io.towerflow.job.RecommendationJob;
+import io.towerflow.job.RetrainJob;
 import io.towerflow.job.kafka.EmbeddedKafka;
 import io.towerflow.job.kafka.Topics;
 import io.towerflow.records.JsonCodec;
@@ -22,6 +23,7 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.ParameterTool;
+import org.apache.flink.util.TimeUtils;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -43,7 +45,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
@@ -69,6 +74,9 @@ public final class LocalDemo {
                     "  --web-port P             Flink web UI port or range (default 8081-8099)",
                     "  --buffer-timeout D       Flink network buffer timeout (default 5ms; Flink's own is 100ms)",
                     "  --work-dir DIR           checkpoints, logs, broker data (default .run/demo)",
+                    "  --retrain-every D        run a RetrainJob round every D (e.g. 2min) on the job's own feedback;",
+                    "                           promoted versions are published and swapped in while the demo runs",
+                    "  --retrain-margin M       promotion margin of those rounds (default 0.0)",
                     "  --summary-json FILE      write the final figures as JSON",
                     "  --<towerflow option> V   any towerflow.* option, e.g. --towerflow.recommend.top-k 50");
 
@@ -93,6 +101,7 @@ public final class LocalDemo {
         private long produced;
         private long producedValid;
         private long firstProducedMs;
+        private final AtomicReference<Exception> sendError = new AtomicReference<>();
 
         Run(ParameterTool params) {
             this.params = params;
@@ -118,8 +127,14 @@ public final class LocalDemo {
                     Map.of(
                             options.get(KafkaOptions.BEHAVIOR_TOPIC), 2,
                             options.get(KafkaOptions.RECOMMENDATIONS_TOPIC), 2,
-                            options.get(KafkaOptions.DLQ_TOPIC), 1),
-                    Map.of(),
+                            options.get(KafkaOptions.DLQ_TOPIC), 1,
+                            options.get(KafkaOptions.FEEDBACK_TOPIC), 2,
+                            options.get(KafkaOptions.MODEL_UPDATES_TOPIC), 1,
+                            options.get(KafkaOptions.CATALOG_TOPIC), 1),
+                    Map.of(
+                            options.get(KafkaOptions.CATALOG_TOPIC), Map.of("cleanup.policy", "compact"),
+                            // replayed events keep their (old) event time as record timestamp
+                            options.get(KafkaOptions.BEHAVIOR_TOPIC), Map.of("retention.ms", "-1")),
                     Duration.ofSeconds(60));
 
             // a local cluster of our own, so that we know its web UI address and can wait until
@@ -145,17 +160,25 @@ public final class LocalDemo {
             awaitAllTasksRunning(cluster, job);
             log("all tasks running");
 
+            ScheduledExecutorService retrainer = startRetraining(bootstrap, model);
             int exit = 0;
             try (OutputMonitor monitor =
                             new OutputMonitor(
                                     bootstrap,
                                     options.get(KafkaOptions.RECOMMENDATIONS_TOPIC),
-                                    options.get(KafkaOptions.DLQ_TOPIC));
+                                    options.get(KafkaOptions.DLQ_TOPIC),
+                                    options.get(KafkaOptions.FEEDBACK_TOPIC));
                     EventFeed feed = feed()) {
                 monitor.start();
                 exit = produceAndWatch(bootstrap, options, feed, monitor, cluster, job);
                 writeSummary(monitor);
             } finally {
+                if (retrainer != null) {
+                    retrainer.shutdown(); // no new rounds; one under way may finish
+                    if (!retrainer.awaitTermination(120, TimeUnit.SECONDS)) {
+                        retrainer.shutdownNow();
+                    }
+                }
                 cluster.cancelJob(job).get(60, TimeUnit.SECONDS);
                 cluster.close();
                 log("job cancelled");
@@ -211,10 +234,20 @@ public final class LocalDemo {
                             monitor.produced(item.event().userId, item.event().ts, wall);
                             producedValid++;
                         }
-                        producer.send(new ProducerRecord<>(topic, null, ts, key, item.bytes()));
+                        producer.send(
+                                new ProducerRecord<>(topic, null, ts, key, item.bytes()),
+                                (meta, error) -> {
+                                    if (error != null) {
+                                        sendError.compareAndSet(null, error);
+                                    }
+                                });
                         produced++;
                     }
                     producer.flush();
+                    if (sendError.get() != null) {
+                        log("producing to " + topic + " failed: " + sendError.get());
+                        return 1;
+                    }
 
                     now = System.currentTimeMillis();
                     long done = monitor.lists() + monitor.deadLetters();
@@ -226,7 +259,7 @@ public final class LocalDemo {
                         double eps = (done - lastCount) * 1000.0 / (now - lastReport);
                         log(String.format(
                                 "events in %,d | lists out %,d | DLQ %,d | %,.0f events/s | "
-                                        + "event->list p50 %d ms p99 %d ms (visible p50 %d ms) | model %s",
+                                        + "event->list p50 %d ms p99 %d ms (visible p50 %d ms) | model %s | online HR@20 %s",
                                 produced,
                                 monitor.lists(),
                                 monitor.deadLetters(),
@@ -234,7 +267,8 @@ public final class LocalDemo {
                                 monitor.emitLatency(0.5),
                                 monitor.emitLatency(0.99),
                                 monitor.visibleLatency(0.5),
-                                monitor.modelVersion()));
+                                monitor.modelVersion(),
+                                formatRates(monitor.onlineHitRateByVersion())));
                         lastReport = now;
                         lastCount = done;
                     }
@@ -253,6 +287,53 @@ public final class LocalDemo {
                     Thread.sleep(rate <= 0 ? 1 : 10);
                 }
             }
+        }
+
+        /**
+         * With {@code --retrain-every D}: a RetrainJob round every D on the job's own feedback,
+         * into a model root of the demo's (seeded with the serving version), publishing what it
+         * promotes to model-updates, which the running job swaps in.
+         */
+        private ScheduledExecutorService startRetraining(String bootstrap, Path model) throws Exception {
+            String every = params.get("retrain-every");
+            if (every == null) {
+                return null;
+            }
+            long periodMs = TimeUtils.parseDuration(every).toMillis();
+            Path root = workDir.resolve("model-artifacts");
+            Path seeded = root.resolve(model.getFileName());
+            if (!Files.exists(seeded)) {
+                Files.createDirectories(seeded);
+                try (Stream<Path> files = Files.list(model)) {
+                    for (Path f : files.toList()) {
+                        Files.copy(f, seeded.resolve(f.getFileName()));
+                    }
+                }
+            }
+            String[] args = {
+                "--bootstrap-servers", bootstrap,
+                "--model-root", root.toString(),
+                "--margin", params.get("retrain-margin", "0.0"),
+                "--min-examples", params.get("retrain-min-examples", "1000")
+            };
+            log("retraining every " + every + " into " + root);
+            ScheduledExecutorService s =
+                    Executors.newSingleThreadScheduledExecutor(
+                            r -> {
+                                Thread t = new Thread(r, "towerflow-demo-retrain");
+                                t.setDaemon(true);
+                                return t;
+                            });
+            s.scheduleWithFixedDelay(
+                    () -> {
+                        log("retrain round starts");
+                        int code = RetrainJob.run(args, System.out, System.err);
+                        log("retrain round ended (exit " + code + ")");
+                    },
+                    periodMs,
+                    periodMs,
+                    TimeUnit.MILLISECONDS);
+            return s;
         }
 
         /**
@@ -309,6 +390,9 @@ public final class LocalDemo {
             cfg.categories = params.getInt("categories", cfg.categories);
             cfg.seed = params.getLong("seed", cfg.seed);
             cfg.startTs = System.currentTimeMillis();
+            // event time advances about as fast as the wall clock: brokers refuse timestamps far
+            // in the future (log.message.timestamp.after.max.ms, 1 h by default)
+            cfg.meanGapMs = rate > 0 ? Math.max(1, Math.round(1000 / rate)) : 1;
             log(String.format(
                     "synthetic events: %,d users, %,d items, %,d categories, seed %d",
                     cfg.users, cfg.items, cfg.categories, cfg.seed));
@@ -374,6 +458,9 @@ public final class LocalDemo {
             s.put("visibleP50Ms", monitor.visibleLatency(0.5));
             s.put("visibleP99Ms", monitor.visibleLatency(0.99));
             s.put("modelVersion", monitor.modelVersion());
+            s.putPOJO("versionsServed", monitor.versionsServed());
+            ObjectNode hr = s.putObject("onlineHR@20ByVersion");
+            monitor.onlineHitRateByVersion().forEach((v, r) -> hr.put(v, Math.round(r * 10_000) / 10_000.0));
             s.put("source", params.get("events", "synthetic"));
             s.put("rate", rate);
             s.put("parallelism", params.getInt("parallelism", 2));
@@ -389,6 +476,12 @@ public final class LocalDemo {
                 Files.writeString(f, json + "\n");
                 log("wrote " + f.toAbsolutePath());
             }
+        }
+
+        private static String formatRates(Map<String, Double> rates) {
+            StringBuilder b = new StringBuilder();
+            rates.forEach((v, r) -> b.append(b.length() == 0 ? "" : ", ").append(v).append('=').append(String.format("%.3f", r)));
+            return b.length() == 0 ? "-" : b.toString();
         }
 
         private static void log(String msg) {

@@ -1,5 +1,6 @@
 package io.towerflow.job.demo;
 
+import io.towerflow.records.Feedback;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.Recommendation;
 
@@ -28,8 +29,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * that commits the sink's transaction).
  */
 final class OutputMonitor implements AutoCloseable {
+    static final int HIT_K = 20;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String recommendationsTopic;
+    private final String feedbackTopic;
+    /** Per model version: acts after a list of that version, and acts on an item in its top 20. */
+    private final Map<String, long[]> actsAndHitsByVersion = new java.util.TreeMap<>();
+    private final java.util.Set<String> versionsServed = new java.util.LinkedHashSet<>();
     private final Map<String, Deque<Long>> producedAt = new ConcurrentHashMap<>();
     private final AtomicLong lists = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
@@ -41,7 +47,7 @@ final class OutputMonitor implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    OutputMonitor(String bootstrap, String recommendationsTopic, String dlqTopic) {
+    OutputMonitor(String bootstrap, String recommendationsTopic, String dlqTopic, String feedbackTopic) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -51,7 +57,8 @@ final class OutputMonitor implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(p);
         this.recommendationsTopic = recommendationsTopic;
         List<TopicPartition> parts = new ArrayList<>();
-        for (String t : Arrays.asList(recommendationsTopic, dlqTopic)) {
+        this.feedbackTopic = feedbackTopic;
+        for (String t : Arrays.asList(recommendationsTopic, dlqTopic, feedbackTopic)) {
             consumer.partitionsFor(t).forEach(i -> parts.add(new TopicPartition(t, i.partition())));
         }
         consumer.assign(parts);
@@ -76,9 +83,21 @@ final class OutputMonitor implements AutoCloseable {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     long now = System.currentTimeMillis();
                     lastOutputMs = now;
-                    if (r.topic().equals(recommendationsTopic)) {
+                    if (r.topic().equals(feedbackTopic)) {
+                        Feedback f = JsonCodec.parseFeedback(r.value());
+                        if (f.wasShown()) {
+                            synchronized (this) {
+                                long[] ah = actsAndHitsByVersion.computeIfAbsent(f.shownModelVersion, v -> new long[2]);
+                                ah[0]++;
+                                ah[1] += f.hitAt(HIT_K) ? 1 : 0;
+                            }
+                        }
+                    } else if (r.topic().equals(recommendationsTopic)) {
                         Recommendation rec = JsonCodec.parseRecommendation(r.value());
                         modelVersion = rec.modelVersion;
+                        synchronized (this) {
+                            versionsServed.add(rec.modelVersion);
+                        }
                         Long at = takeProduced(rec.userId + '|' + rec.eventTs);
                         synchronized (this) {
                             if (at == null) {
@@ -111,6 +130,17 @@ final class OutputMonitor implements AutoCloseable {
             }
             return at;
         }
+    }
+
+    /** Prequential HR@20 per version: of the acts after a list of that version, the share on one of its top 20. */
+    synchronized Map<String, Double> onlineHitRateByVersion() {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        actsAndHitsByVersion.forEach((v, ah) -> out.put(v, ah[0] == 0 ? 0.0 : (double) ah[1] / ah[0]));
+        return out;
+    }
+
+    synchronized List<String> versionsServed() {
+        return new ArrayList<>(versionsServed);
     }
 
     long lists() {

@@ -121,6 +121,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         c.put("default.replication.factor", "1");
         c.put("min.insync.replicas", "1");
         c.put("group.initial.rebalance.delay.ms", "0");
+        // Records carry their event time as timestamp, and replays (Taobao 2017, synthetic data)
+        // are older than any time-based retention: never delete by time here, or a lagging job
+        // would find parts of its input gone.
+        c.put("log.retention.ms", "-1");
+        // and replays may carry any event time: accept timestamps in the future too
+        c.put("log.message.timestamp.after.max.ms", Long.toString(Long.MAX_VALUE));
         return c;
     }
 
