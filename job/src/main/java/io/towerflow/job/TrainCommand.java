@@ -4,6 +4,7 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.towerflow.job.eval.EventFiles;
 import io.towerflow.model.Evaluation;
 import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.ItemCatalogue;
@@ -14,16 +15,11 @@ import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
 import io.towerflow.model.TwoTowerModel;
 import io.towerflow.model.TwoTowerTrainer;
-import io.towerflow.records.BehaviorEvent;
-import io.towerflow.records.BehaviorEventParser;
-import io.towerflow.records.InvalidEventException;
 import io.towerflow.synthetic.SyntheticGenerator;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -31,57 +27,64 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Trains a two-tower model version offline and writes it to {@code model-artifacts/<version>/}.
  *
  * <pre>
  * TrainCommand (--events FILE | --synthetic) [--out model-artifacts] [--version NAME]
- *              [--parent DIR] [--epochs 1] [--batch-size 256] [--seed 42] [--max-events N]
+ *              [--parent DIR] [--epochs 2] [--batch-size 256] [--seed 42] [--max-events N]
  *              [--summary-json FILE] [--eval-k 20] [--learning-rate 0.002]
- *              [--embedding-learning-rate 0.02] [--threads 1]
+ *              [--embedding-learning-rate 0.02] [--logq streaming|counts|none] [--threads 1]
  *              [--item-buckets N] [--category-buckets N] [--user-buckets N] [--history-length N]
+ *              [--recent-half-life EVENTS] [--temperature T]
  *              [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]
  * </pre>
  *
- * Events come from a file (Taobao UserBehavior CSV or JSON lines, parsed by {@link
- * BehaviorEventParser}; bad lines are counted and skipped) or from {@link SyntheticGenerator}
- * (--max-events, default 200,000). The last event of every user with history is held out; the
- * model trains on the rest and its held-out HR@K against a random ranking and popularity goes
- * into the manifest's metrics and the summary. {@code --parent} warm-starts from an existing
- * version (its configuration is kept). Exit status 0 on success, 2 on bad usage, 1 on failure.
+ * Events come from a file ({@link EventFiles}: Taobao UserBehavior CSV, JSON lines or MovieLens
+ * ratings; bad lines are counted and skipped) or from {@link SyntheticGenerator} (--max-events,
+ * default 200,000). The last event of every user with history is held out; the model trains on
+ * the rest and its held-out HR@K against a random ranking and popularity goes into the manifest's
+ * metrics and the summary. {@code --parent} warm-starts from an existing version (its
+ * configuration is kept). Exit status 0 on success, 2 on bad usage, 1 on failure.
+ *
+ * <p>{@link EvaluateCommand} shares the training options ({@link Options}) and steps.
  */
 public final class TrainCommand {
-    static final String USAGE =
-            "usage: TrainCommand (--events FILE | --synthetic) [--out DIR] [--version NAME] [--parent DIR]"
+    /** The options every training command takes. */
+    static final String TRAINING_USAGE =
+            "(--events FILE | --synthetic) [--out DIR] [--version NAME] [--parent DIR]"
                     + " [--epochs N] [--batch-size N] [--seed N] [--max-events N] [--summary-json FILE]"
-                    + " [--eval-k N] [--learning-rate X] [--embedding-learning-rate X] [--threads N]"
-                    + " [--item-buckets N] [--category-buckets N] [--user-buckets N] [--history-length N]"
+                    + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
+                    + " [--threads N] [--item-buckets N] [--category-buckets N] [--user-buckets N]"
+                    + " [--history-length N] [--recent-half-life EVENTS] [--temperature T]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
+    static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
     static final long DEFAULT_SYNTHETIC_EVENTS = 200_000;
-    private static final int MAX_BAD_LINE_MESSAGES = 10;
 
     private TrainCommand() {}
 
-    private static final java.util.Set<String> VALUE_OPTIONS = java.util.Set.of(
-            "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
-            "--max-events", "--summary-json", "--eval-k", "--learning-rate", "--embedding-learning-rate",
-            "--threads", "--item-buckets", "--category-buckets", "--user-buckets", "--history-length",
-            "--synthetic-users", "--synthetic-items", "--synthetic-categories");
-
-    /** Parsed command line. */
+    /** The training options, shared with {@link EvaluateCommand}. */
     static final class Options {
+        static final Set<String> VALUE_OPTIONS = Set.of(
+                "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
+                "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
+                "--logq", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
+                "--history-length", "--recent-half-life", "--temperature",
+                "--synthetic-users", "--synthetic-items", "--synthetic-categories");
+
         Path events;
         boolean synthetic;
         Path out = Paths.get("model-artifacts");
+        boolean outGiven;
         String version;
         Path parent;
-        int epochs = 1;
+        int epochs = 2;
         int batchSize = 256;
         long seed = 42;
         long maxEvents = -1;
@@ -89,73 +92,106 @@ public final class TrainCommand {
         int evalK = 20;
         float learningRate = TwoTowerTrainer.Options.defaults().learningRate();
         float embeddingLearningRate = TwoTowerTrainer.Options.defaults().embeddingLearningRate();
+        TwoTowerTrainer.LogQ logQ = TwoTowerTrainer.Options.defaults().logQ();
         /** Intra-op threads of libtorch; 1 measured fastest on 2 cores (the step's Java half competes). */
         int threads = 1;
         Integer itemBuckets;
         Integer categoryBuckets;
         Integer userBuckets;
         Integer historyLength;
+        Double recentHalfLife;
+        Double temperature;
         int syntheticUsers = new SyntheticGenerator.Config().users;
         int syntheticItems = new SyntheticGenerator.Config().items;
         int syntheticCategories = new SyntheticGenerator.Config().categories;
 
+        /** TrainCommand's own command line. */
         static Options parse(String[] args) {
             Options o = new Options();
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
-                if (a.equals("--synthetic")) {
-                    o.synthetic = true;
+                if (o.takeFlag(a)) {
                     continue;
                 }
-                if (a.equals("--help") || a.equals("-h")) {
-                    throw new IllegalArgumentException("help");
-                }
-                if (!VALUE_OPTIONS.contains(a)) {
+                if (!a.equals("--eval-k") && !VALUE_OPTIONS.contains(a)) {
                     throw new IllegalArgumentException("unknown option " + a);
                 }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("missing value for " + a);
-                }
-                String v = args[++i];
-                switch (a) {
-                    case "--events": o.events = Paths.get(v); break;
-                    case "--out": o.out = Paths.get(v); break;
-                    case "--version": o.version = v; break;
-                    case "--parent": o.parent = Paths.get(v); break;
-                    case "--epochs": o.epochs = positive(a, v); break;
-                    case "--batch-size": o.batchSize = positive(a, v); break;
-                    case "--seed": o.seed = parseLong(a, v); break;
-                    case "--max-events": o.maxEvents = parseLong(a, v); break;
-                    case "--summary-json": o.summaryJson = Paths.get(v); break;
-                    case "--eval-k": o.evalK = positive(a, v); break;
-                    case "--learning-rate": o.learningRate = positiveFloat(a, v); break;
-                    case "--embedding-learning-rate": o.embeddingLearningRate = positiveFloat(a, v); break;
-                    case "--threads": o.threads = positive(a, v); break;
-                    case "--item-buckets": o.itemBuckets = positive(a, v); break;
-                    case "--category-buckets": o.categoryBuckets = positive(a, v); break;
-                    case "--user-buckets": o.userBuckets = positive(a, v); break;
-                    case "--history-length": o.historyLength = positive(a, v); break;
-                    case "--synthetic-users": o.syntheticUsers = positive(a, v); break;
-                    case "--synthetic-items": o.syntheticItems = positive(a, v); break;
-                    case "--synthetic-categories": o.syntheticCategories = positive(a, v); break;
-                    default: throw new IllegalArgumentException("unknown option " + a);
+                String v = value(args, i++);
+                if (a.equals("--eval-k")) {
+                    o.evalK = positive(a, v);
+                } else {
+                    o.take(a, v);
                 }
             }
-            if ((o.events == null) == !o.synthetic) {
+            return o.validate();
+        }
+
+        /** The value after option {@code args[i]}. */
+        static String value(String[] args, int i) {
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("missing value for " + args[i]);
+            }
+            return args[i + 1];
+        }
+
+        /** Takes a flag (no value); false when {@code a} is none of the shared flags. */
+        boolean takeFlag(String a) {
+            if (a.equals("--help") || a.equals("-h")) {
+                throw new IllegalArgumentException("help");
+            }
+            if (a.equals("--synthetic")) {
+                synthetic = true;
+                return true;
+            }
+            return false;
+        }
+
+        /** Takes one of {@link #VALUE_OPTIONS}. */
+        void take(String a, String v) {
+            switch (a) {
+                case "--events": events = Paths.get(v); break;
+                case "--out": out = Paths.get(v); outGiven = true; break;
+                case "--version": version = v; break;
+                case "--parent": parent = Paths.get(v); break;
+                case "--epochs": epochs = positive(a, v); break;
+                case "--batch-size": batchSize = positive(a, v); break;
+                case "--seed": seed = parseLong(a, v); break;
+                case "--max-events": maxEvents = parseLong(a, v); break;
+                case "--summary-json": summaryJson = Paths.get(v); break;
+                case "--learning-rate": learningRate = (float) number(a, v, false); break;
+                case "--embedding-learning-rate": embeddingLearningRate = (float) number(a, v, false); break;
+                case "--logq": logQ = logQ(v); break;
+                case "--threads": threads = positive(a, v); break;
+                case "--item-buckets": itemBuckets = positive(a, v); break;
+                case "--category-buckets": categoryBuckets = positive(a, v); break;
+                case "--user-buckets": userBuckets = positive(a, v); break;
+                case "--history-length": historyLength = positive(a, v); break;
+                case "--recent-half-life": recentHalfLife = number(a, v, true); break;
+                case "--temperature": temperature = number(a, v, false); break;
+                case "--synthetic-users": syntheticUsers = positive(a, v); break;
+                case "--synthetic-items": syntheticItems = positive(a, v); break;
+                case "--synthetic-categories": syntheticCategories = positive(a, v); break;
+                default: throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+
+        Options validate() {
+            if ((events == null) == !synthetic) {
                 throw new IllegalArgumentException("give exactly one of --events FILE and --synthetic");
             }
-            if (o.batchSize < 2) {
+            if (batchSize < 2) {
                 throw new IllegalArgumentException("--batch-size must be >= 2");
             }
-            if (o.parent != null && (o.itemBuckets != null || o.categoryBuckets != null
-                    || o.userBuckets != null || o.historyLength != null)) {
+            if (parent != null && (itemBuckets != null || categoryBuckets != null
+                    || userBuckets != null || historyLength != null || recentHalfLife != null
+                    || temperature != null)) {
                 throw new IllegalArgumentException(
-                        "--parent keeps the parent's configuration; drop the bucket/history options");
+                        "--parent keeps the parent's configuration; drop the bucket/history/temperature options");
             }
-            if (o.version == null) {
-                o.version = defaultVersion(Instant.now());
+            if (version == null) {
+                version = defaultVersion(Instant.now());
             }
-            return o;
+            return this;
         }
 
         ModelConfig freshConfig() {
@@ -164,10 +200,48 @@ public final class TrainCommand {
                     itemBuckets == null ? c.itemBuckets() : itemBuckets,
                     categoryBuckets == null ? c.categoryBuckets() : categoryBuckets,
                     userBuckets == null ? c.userBuckets() : userBuckets);
-            return historyLength == null ? c : c.withHistoryLength(historyLength);
+            if (historyLength != null) {
+                c = c.withHistoryLength(historyLength);
+            }
+            if (recentHalfLife != null) {
+                c = c.withRecentHalfLifeEvents(recentHalfLife);
+            }
+            return temperature == null ? c : c.withTemperature(temperature);
         }
 
-        private static int positive(String name, String v) {
+        SyntheticGenerator.Config syntheticConfig() {
+            SyntheticGenerator.Config cfg = new SyntheticGenerator.Config();
+            cfg.users = syntheticUsers;
+            cfg.items = syntheticItems;
+            cfg.categories = syntheticCategories;
+            cfg.seed = seed;
+            return cfg;
+        }
+
+        long syntheticEvents() {
+            return maxEvents > 0 ? maxEvents : DEFAULT_SYNTHETIC_EVENTS;
+        }
+
+        TwoTowerTrainer.Options trainerOptions(PrintStream progress, int logEvery, Consumer<TwoTowerTrainer.Progress> listener) {
+            return TwoTowerTrainer.Options.defaults()
+                    .withBatchSize(batchSize)
+                    .withEpochs(epochs)
+                    .withSeed(seed)
+                    .withLearningRates(learningRate, embeddingLearningRate)
+                    .withLogQ(logQ)
+                    .withProgress(progress, logEvery)
+                    .withListener(listener);
+        }
+
+        private static TwoTowerTrainer.LogQ logQ(String v) {
+            try {
+                return TwoTowerTrainer.LogQ.valueOf(v.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--logq must be streaming, counts or none, got " + v);
+            }
+        }
+
+        static int positive(String name, String v) {
             long x = parseLong(name, v);
             if (x <= 0 || x > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException(name + " must be a positive int, got " + v);
@@ -175,19 +249,20 @@ public final class TrainCommand {
             return (int) x;
         }
 
-        private static float positiveFloat(String name, String v) {
+        /** A finite number > 0, or >= 0 when {@code zeroToo}. */
+        static double number(String name, String v, boolean zeroToo) {
             try {
-                float f = Float.parseFloat(v);
-                if (!(f > 0) || Float.isInfinite(f)) {
+                double d = Double.parseDouble(v);
+                if (!(zeroToo ? d >= 0 : d > 0) || Double.isInfinite(d)) {
                     throw new NumberFormatException();
                 }
-                return f;
+                return d;
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(name + " must be a positive number, got " + v);
+                throw new IllegalArgumentException(name + " must be a number " + (zeroToo ? ">= 0" : "> 0") + ", got " + v);
             }
         }
 
-        private static long parseLong(String name, String v) {
+        static long parseLong(String name, String v) {
             try {
                 return Long.parseLong(v.replace("_", ""));
             } catch (NumberFormatException e) {
@@ -213,11 +288,7 @@ public final class TrainCommand {
         try {
             o = Options.parse(args);
         } catch (IllegalArgumentException e) {
-            if (!e.getMessage().equals("help")) {
-                err.println("error: " + e.getMessage());
-            }
-            err.println(USAGE);
-            return 2;
+            return usage(e, USAGE, err);
         }
         configureDjl(o.threads);
         try {
@@ -227,6 +298,15 @@ public final class TrainCommand {
             err.println("error: " + e);
             return 1;
         }
+    }
+
+    /** Prints a usage error (or just the usage for --help); returns exit status 2. */
+    static int usage(IllegalArgumentException e, String usage, PrintStream err) {
+        if (!"help".equals(e.getMessage())) {
+            err.println("error: " + e.getMessage());
+        }
+        err.println(usage);
+        return 2;
     }
 
     /** DJL reads these when its engine loads: offline (no telemetry, no downloads) and threads. */
@@ -247,13 +327,7 @@ public final class TrainCommand {
         Map<String, Object> source = new LinkedHashMap<>();
         ModelArtifacts parent = o.parent == null ? null : ModelArtifacts.load(o.parent);
         ModelConfig config = parent == null ? o.freshConfig() : parent.manifest().config();
-        // events stream straight into the compact columnar examples; no list of event objects
-        TrainingExamples all = o.synthetic
-                ? synthetic(o, config, source, out)
-                : readEvents(o, config, source, out, err);
-        if (all.size() == 0) {
-            throw new IllegalArgumentException("no events to train on");
-        }
+        TrainingExamples all = load(o, config.historyLength(), source, out, err);
         TrainingExamples.Split split = all.splitLastPerUser();
         TrainingExamples train = split.train();
         if (train.size() < 2) {
@@ -261,22 +335,9 @@ public final class TrainCommand {
         }
         out.printf(Locale.ROOT, "examples: %,d train, %,d held out; catalogue %,d items%n",
                 train.size(), split.heldOut().size(), train.catalogue().size());
-        out.println("config: " + config + (parent == null ? "" : " (from parent " + parent.manifest().version() + ")"));
 
-        TwoTowerTrainer.Options topts = TwoTowerTrainer.Options.defaults()
-                .withBatchSize(o.batchSize)
-                .withEpochs(o.epochs)
-                .withSeed(o.seed)
-                .withLearningRates(o.learningRate, o.embeddingLearningRate)
-                .withProgress(out, 100);
-        try (TwoTowerModel model = parent == null
-                ? TwoTowerModel.create(config, Device.cpu(), o.seed)
-                : parent.loadModel(Device.cpu())) {
-            TwoTowerTrainer.Result result = new TwoTowerTrainer(model, topts).fit(train);
-            out.printf(Locale.ROOT, "trained: %d steps, %,d examples in %.1f s (%.0f examples/s), loss %.4f -> %.4f%n",
-                    result.steps(), result.examples(), result.seconds(), result.examplesPerSecond(),
-                    result.firstLoss(), result.lastLoss());
-
+        try (TwoTowerModel model = newModel(o, config, parent, out)) {
+            TwoTowerTrainer.Result result = fit(o, model, train, out, null);
             ItemCatalogue catalogue = train.catalogue();
             Evaluation.HitRates hr;
             try (ServingModel serving = ServingModel.ofUnsaved(o.version, model, catalogue)) {
@@ -284,29 +345,13 @@ public final class TrainCommand {
             }
             out.println("held out: " + hr);
 
-            Map<String, Double> metrics = new LinkedHashMap<>();
+            Map<String, Double> metrics = trainingMetrics(result);
             String k = "heldOut.hr@" + o.evalK;
             metrics.put(k + ".model", hr.model());
             metrics.put(k + ".random", hr.random());
             metrics.put(k + ".popularity", hr.popularity());
             metrics.put("heldOut.queries", (double) hr.queries());
-            metrics.put("train.examples", (double) result.examples());
-            metrics.put("train.epochs", (double) result.epochs());
-            metrics.put("train.firstLoss", result.firstLoss());
-            metrics.put("train.lastLoss", result.lastLoss());
-            metrics.put("train.examplesPerSecond", result.examplesPerSecond());
-            metrics.values().removeIf(v -> v.isNaN());
-            ModelManifest manifest = new ModelManifest(
-                    o.version,
-                    parent == null ? null : parent.manifest().version(),
-                    Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
-                    config,
-                    train.window(),
-                    metrics,
-                    Map.of());
-            Path dir = ModelArtifacts.write(o.out, manifest, model, catalogue);
-            ModelArtifacts.load(dir); // verify what was written
-            out.println("wrote " + dir + " (" + Files.size(dir.resolve(ModelArtifacts.PARAMETERS)) / 1024 + " KiB of parameters)");
+            Path dir = writeVersion(o, parent, model, train, catalogue, metrics, out);
 
             if (o.summaryJson != null) {
                 writeSummary(o, source, train, result, hr, dir);
@@ -316,88 +361,90 @@ public final class TrainCommand {
         out.printf(Locale.ROOT, "done in %.1f s%n", (System.nanoTime() - started) / 1e9);
     }
 
-    private static TrainingExamples synthetic(Options o, ModelConfig config, Map<String, Object> source,
-            PrintStream out) {
-        SyntheticGenerator.Config cfg = new SyntheticGenerator.Config();
-        cfg.users = o.syntheticUsers;
-        cfg.items = o.syntheticItems;
-        cfg.categories = o.syntheticCategories;
-        cfg.seed = o.seed;
-        long count = o.maxEvents > 0 ? o.maxEvents : DEFAULT_SYNTHETIC_EVENTS;
-        SyntheticGenerator generator = new SyntheticGenerator(cfg);
-        TrainingExamples all = TrainingExamples.fromEvents(() -> generator.events(count), config.historyLength());
-        source.put("synthetic", true);
-        source.put("users", cfg.users);
-        source.put("items", cfg.items);
-        source.put("categories", cfg.categories);
-        source.put("seed", cfg.seed);
-        source.put("events", all.size());
-        out.printf(Locale.ROOT, "synthetic: %,d events (%,d users, %,d items, %,d categories, seed %d)%n",
-                all.size(), cfg.users, cfg.items, cfg.categories, cfg.seed);
+    /**
+     * All events of the source the options name, as examples: the synthetic generator or a file.
+     * Events stream straight into the compact columnar examples; no list of event objects.
+     */
+    static TrainingExamples load(Options o, int historyLength, Map<String, Object> source, PrintStream out,
+            PrintStream err) throws IOException {
+        TrainingExamples all;
+        if (o.synthetic) {
+            SyntheticGenerator.Config cfg = o.syntheticConfig();
+            SyntheticGenerator generator = new SyntheticGenerator(cfg);
+            long count = o.syntheticEvents();
+            all = TrainingExamples.fromEvents(() -> generator.events(count), historyLength);
+            source.put("synthetic", true);
+            source.put("users", cfg.users);
+            source.put("items", cfg.items);
+            source.put("categories", cfg.categories);
+            source.put("seed", cfg.seed);
+            source.put("events", all.size());
+            out.printf(Locale.ROOT, "synthetic: %,d events (%,d users, %,d items, %,d categories, seed %d)%n",
+                    all.size(), cfg.users, cfg.items, cfg.categories, cfg.seed);
+        } else {
+            EventFiles.Stats stats = new EventFiles.Stats();
+            try {
+                all = TrainingExamples.fromEvents(EventFiles.iterable(o.events, o.maxEvents, err, stats), historyLength);
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            source.put("file", o.events.toString());
+            source.put("events", all.size());
+            source.put("badLines", stats.badLines);
+            out.printf(Locale.ROOT, "read %,d events from %s (%,d bad lines skipped)%n",
+                    all.size(), o.events, stats.badLines);
+        }
+        if (all.size() == 0) {
+            throw new IllegalArgumentException("no events to train on");
+        }
         return all;
     }
 
-    private static TrainingExamples readEvents(Options o, ModelConfig config, Map<String, Object> source,
-            PrintStream out, PrintStream err) throws IOException {
-        BehaviorEventParser parser = new BehaviorEventParser();
-        long[] bad = new long[1];
-        TrainingExamples all;
-        try (BufferedReader r = Files.newBufferedReader(o.events, StandardCharsets.UTF_8)) {
-            Iterator<BehaviorEvent> events = new Iterator<>() {
-                private long lineNo;
-                private long parsed;
-                private BehaviorEvent next;
+    /** A fresh model for {@code config}, or the parent's parameters for a warm start. */
+    static TwoTowerModel newModel(Options o, ModelConfig config, ModelArtifacts parent, PrintStream out)
+            throws InvalidModelException {
+        out.println("config: " + config + (parent == null ? "" : " (from parent " + parent.manifest().version() + ")"));
+        return parent == null ? TwoTowerModel.create(config, Device.cpu(), o.seed) : parent.loadModel(Device.cpu());
+    }
 
-                @Override
-                public boolean hasNext() {
-                    while (next == null && (o.maxEvents <= 0 || parsed < o.maxEvents)) {
-                        String line;
-                        try {
-                            line = r.readLine();
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                        if (line == null) {
-                            return false;
-                        }
-                        lineNo++;
-                        if (line.isBlank()) {
-                            continue;
-                        }
-                        try {
-                            next = parser.parse(line.getBytes(StandardCharsets.UTF_8));
-                            parsed++;
-                        } catch (InvalidEventException e) {
-                            if (++bad[0] <= MAX_BAD_LINE_MESSAGES) {
-                                err.println(o.events.getFileName() + ":" + lineNo + ": skipped: " + e.getMessage());
-                            }
-                        }
-                    }
-                    return next != null;
-                }
+    /** Trains {@code model} on {@code train} with progress lines every 100 steps. */
+    static TwoTowerTrainer.Result fit(Options o, TwoTowerModel model, TrainingExamples train, PrintStream out,
+            Consumer<TwoTowerTrainer.Progress> listener) {
+        TwoTowerTrainer.Result result = new TwoTowerTrainer(model, o.trainerOptions(out, 100, listener)).fit(train);
+        out.printf(Locale.ROOT, "trained: %d steps, %,d examples in %.1f s (%.0f examples/s), loss %.4f -> %.4f%n",
+                result.steps(), result.examples(), result.seconds(), result.examplesPerSecond(),
+                result.firstLoss(), result.lastLoss());
+        return result;
+    }
 
-                @Override
-                public BehaviorEvent next() {
-                    if (!hasNext()) {
-                        throw new NoSuchElementException();
-                    }
-                    BehaviorEvent e = next;
-                    next = null;
-                    return e;
-                }
-            };
-            all = TrainingExamples.fromEvents(() -> events, config.historyLength());
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-        if (bad[0] > MAX_BAD_LINE_MESSAGES) {
-            err.println("... " + (bad[0] - MAX_BAD_LINE_MESSAGES) + " more bad lines skipped");
-        }
-        source.put("file", o.events.toString());
-        source.put("events", all.size());
-        source.put("badLines", bad[0]);
-        out.printf(Locale.ROOT, "read %,d events from %s (%,d bad lines skipped)%n", all.size(), o.events, bad[0]);
-        return all;
+    /** The manifest metrics of a training run. */
+    static Map<String, Double> trainingMetrics(TwoTowerTrainer.Result result) {
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("train.examples", (double) result.examples());
+        metrics.put("train.epochs", (double) result.epochs());
+        metrics.put("train.firstLoss", result.firstLoss());
+        metrics.put("train.lastLoss", result.lastLoss());
+        metrics.put("train.examplesPerSecond", result.examplesPerSecond());
+        return metrics;
+    }
+
+    /** Writes version {@code o.version} under {@code o.out} and verifies it; returns its directory. */
+    static Path writeVersion(Options o, ModelArtifacts parent, TwoTowerModel model, TrainingExamples train,
+            ItemCatalogue catalogue, Map<String, Double> metrics, PrintStream out) throws IOException, InvalidModelException {
+        Map<String, Double> finite = new LinkedHashMap<>(metrics);
+        finite.values().removeIf(v -> v.isNaN() || v.isInfinite());
+        ModelManifest manifest = new ModelManifest(
+                o.version,
+                parent == null ? null : parent.manifest().version(),
+                Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+                model.config(),
+                train.window(),
+                finite,
+                Map.of());
+        Path dir = ModelArtifacts.write(o.out, manifest, model, catalogue);
+        ModelArtifacts.load(dir); // verify what was written
+        out.println("wrote " + dir + " (" + Files.size(dir.resolve(ModelArtifacts.PARAMETERS)) / 1024 + " KiB of parameters)");
+        return dir;
     }
 
     private static void writeSummary(Options o, Map<String, Object> source, TrainingExamples train,
@@ -420,10 +467,15 @@ public final class TrainCommand {
         at.put("model", hr.model());
         at.put("random", hr.random());
         at.put("popularity", hr.popularity());
-        Path parentDir = o.summaryJson.toAbsolutePath().getParent();
+        writeJson(mapper, s, o.summaryJson);
+    }
+
+    /** Writes {@code node} to {@code file}, creating its directory. */
+    static void writeJson(ObjectMapper mapper, ObjectNode node, Path file) throws IOException {
+        Path parentDir = file.toAbsolutePath().getParent();
         if (parentDir != null) {
             Files.createDirectories(parentDir);
         }
-        mapper.writeValue(o.summaryJson.toFile(), s);
+        mapper.writeValue(file.toFile(), node);
     }
 }

@@ -37,4 +37,28 @@ public final class HistoryWeights {
             out[outOffset + i] = (float) (w[i] / sum);
         }
     }
+
+    /**
+     * Writes the short-term weights of entries {@code [from, to)}: 0.5^(k / halfLifeEvents) for the
+     * k-th newest entry (k = 0 is the latest), normalised to sum 1. Position, not time: how far
+     * back in the user's own sequence an act lies, whatever the clock says, so the newest one or
+     * two acts dominate however fast or slowly the user acts.
+     */
+    public static void fillRecent(int from, int to, double halfLifeEvents, float[] out, int outOffset) {
+        if (to <= from) {
+            return;
+        }
+        double decay = Math.pow(0.5, 1 / halfLifeEvents);
+        double sum = 0;
+        double w = 1;
+        for (int i = to - 1; i >= from; i--) {
+            sum += w;
+            w *= decay;
+        }
+        w = 1;
+        for (int i = to - 1; i >= from; i--) {
+            out[outOffset + i - from] = (float) (w / sum);
+            w *= decay;
+        }
+    }
 }

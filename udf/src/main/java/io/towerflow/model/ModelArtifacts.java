@@ -238,7 +238,8 @@ public final class ModelArtifacts {
         return s == null ? "" : s.lines().findFirst().orElse("");
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
+    /** Deletes a directory and everything in it (a temporary or scratch version). */
+    public static void deleteRecursively(Path dir) throws IOException {
         try (Stream<Path> walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {

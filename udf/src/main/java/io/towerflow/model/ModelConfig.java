@@ -15,6 +15,11 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * @param historyLength how many of a user's latest acts the user tower pools
  * @param recencyHalfLifeMs half-life of an act's weight in the pooled history
  * @param temperature softmax temperature of training (logits = cosine / temperature)
+ * @param recentHalfLifeEvents half-life, in events, of the user tower's second, short-term pooling
+ *     of the history (weight 0.5^(k / h) for the k-th newest act, whatever the clock says), which
+ *     lets the tower follow an intent that changed a few events ago, and which also feeds the
+ *     towers' shared item skip (see {@link TwoTowerModel}); 0 leaves both out (the towers of
+ *     versions written before they existed)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ModelConfig(
@@ -26,7 +31,8 @@ public record ModelConfig(
         int userBuckets,
         int historyLength,
         long recencyHalfLifeMs,
-        double temperature) {
+        double temperature,
+        double recentHalfLifeEvents) {
 
     public static final int DEFAULT_DIM = 64;
     public static final int DEFAULT_EMBEDDING_DIM = 32;
@@ -37,6 +43,9 @@ public record ModelConfig(
     public static final int DEFAULT_HISTORY_LENGTH = 50;
     public static final long DEFAULT_RECENCY_HALF_LIFE_MS = 3_600_000L;
     public static final double DEFAULT_TEMPERATURE = 0.05;
+    public static final double DEFAULT_RECENT_HALF_LIFE_EVENTS = 1.0;
+    /** Manifest field that versions written before the short-term channel lack (read as 0). */
+    static final String RECENT_HALF_LIFE_FIELD = "recentHalfLifeEvents";
 
     public ModelConfig {
         require(dim > 0, "dim must be > 0");
@@ -48,9 +57,34 @@ public record ModelConfig(
         require(historyLength > 0, "historyLength must be > 0");
         require(recencyHalfLifeMs > 0, "recencyHalfLifeMs must be > 0");
         require(temperature > 0 && Double.isFinite(temperature), "temperature must be > 0");
+        require(recentHalfLifeEvents >= 0 && Double.isFinite(recentHalfLifeEvents),
+                "recentHalfLifeEvents must be >= 0");
     }
 
-    /** The defaults of DESIGN.md: d = 64, 32-wide embeddings, 128 hidden, N = 50, 1 h, τ = 0.05. */
+    /** A configuration without the short-term channel (the towers of the first versions). */
+    public ModelConfig(
+            int dim,
+            int embeddingDim,
+            int hidden,
+            int itemBuckets,
+            int categoryBuckets,
+            int userBuckets,
+            int historyLength,
+            long recencyHalfLifeMs,
+            double temperature) {
+        this(dim, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets, historyLength,
+                recencyHalfLifeMs, temperature, 0);
+    }
+
+    /** Whether the user tower has the short-term (last few events) pooling. */
+    public boolean hasRecentChannel() {
+        return recentHalfLifeEvents > 0;
+    }
+
+    /**
+     * The defaults of DESIGN.md (d = 64, 32-wide embeddings, 128 hidden, N = 50, 1 h, τ = 0.05)
+     * plus the short-term channel with a half-life of one event.
+     */
     public static ModelConfig defaults() {
         return new ModelConfig(
                 DEFAULT_DIM,
@@ -61,42 +95,48 @@ public record ModelConfig(
                 DEFAULT_USER_BUCKETS,
                 DEFAULT_HISTORY_LENGTH,
                 DEFAULT_RECENCY_HALF_LIFE_MS,
-                DEFAULT_TEMPERATURE);
+                DEFAULT_TEMPERATURE,
+                DEFAULT_RECENT_HALF_LIFE_EVENTS);
     }
 
     public ModelConfig withDim(int v) {
         return new ModelConfig(v, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
     }
 
     public ModelConfig withEmbeddingDim(int v) {
         return new ModelConfig(dim, v, hidden, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
     }
 
     public ModelConfig withHidden(int v) {
         return new ModelConfig(dim, embeddingDim, v, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
     }
 
     public ModelConfig withBuckets(int items, int categories, int users) {
         return new ModelConfig(dim, embeddingDim, hidden, items, categories, users,
-                historyLength, recencyHalfLifeMs, temperature);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
     }
 
     public ModelConfig withHistoryLength(int v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, v, recencyHalfLifeMs, temperature);
+                userBuckets, v, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
     }
 
     public ModelConfig withRecencyHalfLifeMs(long v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, historyLength, v, temperature);
+                userBuckets, historyLength, v, temperature, recentHalfLifeEvents);
     }
 
     public ModelConfig withTemperature(double v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, historyLength, recencyHalfLifeMs, v);
+                userBuckets, historyLength, recencyHalfLifeMs, v, recentHalfLifeEvents);
+    }
+
+    public ModelConfig withRecentHalfLifeEvents(double v) {
+        return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
+                userBuckets, historyLength, recencyHalfLifeMs, temperature, v);
     }
 
     private static void require(boolean ok, String message) {

@@ -3,8 +3,10 @@ package io.towerflow.model;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.util.Collections;
@@ -66,9 +68,17 @@ public record ModelManifest(
         }
     }
 
-    /** Parses a manifest; any malformation or missing required field is an IOException. */
+    /**
+     * Parses a manifest; any malformation or missing required field is an IOException. A config
+     * written before the user tower's short-term channel existed reads as one without it.
+     */
     public static ModelManifest fromJson(byte[] json) throws IOException {
-        ModelManifest m = MAPPER.readValue(json, ModelManifest.class);
+        JsonNode tree = MAPPER.readTree(json);
+        if (tree != null && tree.get("config") instanceof ObjectNode config
+                && !config.has(ModelConfig.RECENT_HALF_LIFE_FIELD)) {
+            config.put(ModelConfig.RECENT_HALF_LIFE_FIELD, 0.0);
+        }
+        ModelManifest m = tree == null || tree.isMissingNode() ? null : MAPPER.treeToValue(tree, ModelManifest.class);
         if (m == null) {
             throw new IOException("manifest is empty");
         }

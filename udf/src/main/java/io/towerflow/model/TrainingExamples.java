@@ -385,6 +385,46 @@ public final class TrainingExamples {
     }
 
     /**
+     * Temporal split per user: of every user with more than {@code testEvents} events in this
+     * view, the last {@code testEvents} are held out (the user's "next interactions"); all other
+     * events train. Users with fewer events train on all of them.
+     */
+    public Split splitLastPerUser(int testEvents) {
+        if (testEvents < 1) {
+            throw new IllegalArgumentException("testEvents must be >= 1");
+        }
+        // positions are ascending, so a user's events in this view are one run, oldest first
+        boolean[] held = new boolean[positions.length];
+        int heldCount = 0;
+        for (int from = 0; from < positions.length; ) {
+            int u = eventUser[positions[from]];
+            int to = from + 1;
+            while (to < positions.length && eventUser[positions[to]] == u) {
+                to++;
+            }
+            if (to - from > testEvents) {
+                for (int i = to - testEvents; i < to; i++) {
+                    held[i] = true;
+                }
+                heldCount += testEvents;
+            }
+            from = to;
+        }
+        int[] train = new int[positions.length - heldCount];
+        int[] heldOut = new int[heldCount];
+        int t = 0;
+        int h = 0;
+        for (int i = 0; i < positions.length; i++) {
+            if (held[i]) {
+                heldOut[h++] = positions[i];
+            } else {
+                train[t++] = positions[i];
+            }
+        }
+        return new Split(view(train), view(heldOut));
+    }
+
+    /**
      * The event time from which the newest {@code fraction} of this view's examples lie: the
      * smallest cut such that at least {@code ceil(fraction × size)} examples have {@code ts >= cut}
      * (all examples at the cut's time go to the newer side), while at least one example stays
@@ -451,6 +491,45 @@ public final class TrainingExamples {
 
     public String userId(int example) {
         return userIds[eventUser[positions[example]]];
+    }
+
+    /**
+     * Dense index of the example's user, the same in every view of these events. A view's examples
+     * are ordered by user, then time, so a user's examples are one run.
+     */
+    public int userIndex(int example) {
+        return eventUser[positions[example]];
+    }
+
+    /** Dense index of the example's target item, the same in every view of these events. */
+    public int itemIndex(int example) {
+        return eventItem[positions[example]];
+    }
+
+    /** Number of distinct items among all events (every view), the range of {@link #itemIndex}. */
+    public int itemCount() {
+        return itemIds.length;
+    }
+
+    /** The item id of a dense item index. */
+    public String itemIdOf(int itemIndex) {
+        return itemIds[itemIndex];
+    }
+
+    /**
+     * The dense item index of each id of {@code catalogue} (-1 for an id these events do not
+     * hold), in catalogue order.
+     */
+    public int[] itemIndexes(ItemCatalogue catalogue) {
+        Map<String, Integer> index = new HashMap<>(itemIds.length * 2);
+        for (int i = 0; i < itemIds.length; i++) {
+            index.put(itemIds[i], i);
+        }
+        int[] out = new int[catalogue.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = index.getOrDefault(catalogue.itemId(i), -1);
+        }
+        return out;
     }
 
     public String targetItemId(int example) {

@@ -14,7 +14,8 @@ import ai.djl.util.PairList;
 /**
  * The parameters of both towers as one DJL block, so that one {@code saveParameters} /
  * {@code loadParameters} moves them all: three hashed embedding tables (item ids and categories are
- * shared by the towers) and two two-layer MLPs. The towers themselves are computed by {@link
+ * shared by the towers), two two-layer MLPs and, with the short-term channel, the item skip: one
+ * linear map (no bias) from item-id embedding space to the output, shared by both towers. The towers themselves are computed by {@link
  * TwoTowerModel}, which looks rows up in the tables and runs the MLP children; the block has no
  * single forward of its own.
  */
@@ -30,6 +31,8 @@ final class TwoTowerBlock extends AbstractBlock {
     final Linear itemOut;
     final Linear userHidden;
     final Linear userOut;
+    /** Shared item-embedding → output projection added to both towers (null without it). */
+    final Linear itemSkip;
 
     TwoTowerBlock(ModelConfig config) {
         super(VERSION);
@@ -42,6 +45,9 @@ final class TwoTowerBlock extends AbstractBlock {
         itemOut = addChildBlock("itemOut", Linear.builder().setUnits(config.dim()).build());
         userHidden = addChildBlock("userHidden", Linear.builder().setUnits(config.hidden()).build());
         userOut = addChildBlock("userOut", Linear.builder().setUnits(config.dim()).build());
+        itemSkip = config.hasRecentChannel()
+                ? addChildBlock("itemSkip", Linear.builder().setUnits(config.dim()).optBias(false).build())
+                : null;
     }
 
     private static Parameter table(String name, int rows, int width) {
@@ -61,9 +67,12 @@ final class TwoTowerBlock extends AbstractBlock {
         return 2 * config.embeddingDim();
     }
 
-    /** Width of the user tower's input: pooled items ⊕ pooled categories ⊕ user-id embedding. */
+    /**
+     * Width of the user tower's input: pooled items ⊕ pooled categories (⊕ the same two pooled
+     * short-term, when the config has that channel) ⊕ user-id embedding.
+     */
     int userInputWidth() {
-        return 3 * config.embeddingDim();
+        return (config.hasRecentChannel() ? 5 : 3) * config.embeddingDim();
     }
 
     @Override
@@ -72,6 +81,9 @@ final class TwoTowerBlock extends AbstractBlock {
         itemOut.initialize(manager, dataType, new Shape(1, config.hidden()));
         userHidden.initialize(manager, dataType, new Shape(1, userInputWidth()));
         userOut.initialize(manager, dataType, new Shape(1, config.hidden()));
+        if (itemSkip != null) {
+            itemSkip.initialize(manager, dataType, new Shape(1, config.embeddingDim()));
+        }
     }
 
     @Override

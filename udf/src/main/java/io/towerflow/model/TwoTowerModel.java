@@ -39,9 +39,16 @@ import java.util.List;
  *   <li>Item tower: item-id embedding ⊕ category embedding → Linear(hidden) → ReLU → Linear(dim) →
  *       L2 normalise.
  *   <li>User tower: weighted mean of the history's item-id embeddings ⊕ weighted mean of their
- *       category embeddings ⊕ user-id embedding → Linear(hidden) → ReLU → Linear(dim) → L2
- *       normalise. Weights come from {@link HistoryWeights}; empty slots weigh 0, so a user
- *       without history is represented by the user-id embedding alone.
+ *       category embeddings (⊕ the same two means with short-term weights, which follow the last
+ *       few acts) ⊕ user-id embedding → Linear(hidden) → ReLU → Linear(dim) → L2 normalise.
+ *       Weights come from {@link HistoryWeights}; empty slots weigh 0, so a user without history
+ *       is represented by the user-id embedding alone.
+ *   <li>With the short-term channel ({@link ModelConfig#hasRecentChannel()}) both towers add,
+ *       before normalising, one shared linear map S of item-id embeddings: S·(the item's own
+ *       embedding) to the item vector, S·(the short-term mean of the history's item embeddings)
+ *       to the user vector. The score then holds a direct item-to-item term between the latest
+ *       acts and the candidate, which the MLPs would otherwise have to carry through their
+ *       bottleneck.
  * </ul>
  *
  * Results of {@link #itemVectors} and {@link #userVectors} belong to the manager passed in; the
@@ -117,6 +124,9 @@ public final class TwoTowerModel implements AutoCloseable {
         expectLinear(b.itemOut, c.dim(), c.hidden());
         expectLinear(b.userHidden, c.hidden(), b.userInputWidth());
         expectLinear(b.userOut, c.dim(), c.hidden());
+        if (b.itemSkip != null) {
+            expectLinear(b.itemSkip, c.dim(), e);
+        }
     }
 
     private static void expectLinear(Linear linear, long units, long inputs)
@@ -202,7 +212,7 @@ public final class TwoTowerModel implements AutoCloseable {
         Shape hist = new Shape(b, n, config.embeddingDim());
         NDArray items = lookup(manager, block.itemTable.getArray(), batch.itemRows, b * n, hist);
         NDArray cats = lookup(manager, block.categoryTable.getArray(), batch.categoryRows, b * n, hist);
-        NDArray weights = manager.create(Arrays.copyOf(batch.weights, b * n), new Shape(b, n));
+        NDArray weights = poolingWeights(manager, batch, b);
         NDArray users = lookup(manager, block.userTable.getArray(), batch.userRows, b, null);
         return userTower(items, cats, weights, users, false);
     }
@@ -226,12 +236,30 @@ public final class TwoTowerModel implements AutoCloseable {
     /** Item tower on embeddings [b, E] ⊕ [b, E] → [b, dim]. */
     NDArray itemTower(NDArray itemEmbeddings, NDArray categoryEmbeddings, boolean training) {
         NDArray x = itemEmbeddings.concat(categoryEmbeddings, 1);
-        return mlp(block.itemHidden, block.itemOut, x, training);
+        return output(mlp(block.itemHidden, block.itemOut, x, training), itemEmbeddings, training);
     }
 
     /**
-     * User tower on history embeddings [b, N, E] (items and categories), pooling weights [b, N]
-     * and user-id embeddings [b, E] → [b, dim].
+     * The pooling weights of the first {@code b} users of a batch as [b, P, N]: P = 1 (the
+     * action-and-recency weights) or, with the short-term channel, P = 2 (those, then the
+     * short-term weights).
+     */
+    NDArray poolingWeights(NDManager manager, UserBatch batch, int b) {
+        int n = batch.historyLength;
+        if (!config.hasRecentChannel()) {
+            return manager.create(Arrays.copyOf(batch.weights, b * n), new Shape(b, 1, n));
+        }
+        float[] w = new float[b * 2 * n];
+        for (int u = 0; u < b; u++) {
+            System.arraycopy(batch.weights, u * n, w, 2 * u * n, n);
+            System.arraycopy(batch.recentWeights, u * n, w, (2 * u + 1) * n, n);
+        }
+        return manager.create(w, new Shape(b, 2, n));
+    }
+
+    /**
+     * User tower on history embeddings [b, N, E] (items and categories), pooling weights [b, P, N]
+     * (see {@link #poolingWeights}) and user-id embeddings [b, E] → [b, dim].
      */
     NDArray userTower(
             NDArray historyItems,
@@ -239,17 +267,29 @@ public final class TwoTowerModel implements AutoCloseable {
             NDArray weights,
             NDArray userEmbeddings,
             boolean training) {
-        NDArray w = weights.expandDims(1); // [b, 1, N]
-        NDArray pooledItems = w.batchMatMul(historyItems).squeeze(1);
-        NDArray pooledCategories = w.batchMatMul(historyCategories).squeeze(1);
+        long b = weights.getShape().get(0);
+        NDArray pooled = weights.batchMatMul(historyItems); // [b, P, E]
+        NDArray pooledItems = pooled.reshape(b, -1); // [b, P*E]
+        NDArray pooledCategories = weights.batchMatMul(historyCategories).reshape(b, -1);
         NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userEmbeddings), 1);
-        return mlp(block.userHidden, block.userOut, x, training);
+        NDArray o = mlp(block.userHidden, block.userOut, x, training);
+        return output(o, block.itemSkip == null ? null : pooled.get(":, -1, :"), training);
     }
 
     private NDArray mlp(Linear hidden, Linear out, NDArray x, boolean training) {
         NDArray h = hidden.forward(parameterStore, new NDList(x), training).singletonOrThrow();
-        NDArray o = out.forward(parameterStore, new NDList(Activation.relu(h)), training)
-                .singletonOrThrow();
+        return out.forward(parameterStore, new NDList(Activation.relu(h)), training).singletonOrThrow();
+    }
+
+    /**
+     * A tower's output: the MLP's, plus the shared projection of item embeddings (the item's own,
+     * or the user's short-term pooled ones) when the model has it, L2-normalised.
+     */
+    private NDArray output(NDArray mlpOut, NDArray itemEmbeddings, boolean training) {
+        NDArray o = mlpOut;
+        if (block.itemSkip != null && itemEmbeddings != null) {
+            o = o.add(block.itemSkip.forward(parameterStore, new NDList(itemEmbeddings), training).singletonOrThrow());
+        }
         return o.normalize(2, 1, NORM_EPS);
     }
 
@@ -268,7 +308,10 @@ public final class TwoTowerModel implements AutoCloseable {
     /** Weights and biases of both MLPs (what dense Adam updates). */
     List<Parameter> denseParameters() {
         List<Parameter> out = new ArrayList<>();
-        for (Linear l : new Linear[] {block.itemHidden, block.itemOut, block.userHidden, block.userOut}) {
+        for (Linear l : new Linear[] {block.itemHidden, block.itemOut, block.userHidden, block.userOut, block.itemSkip}) {
+            if (l == null) {
+                continue;
+            }
             for (Pair<String, Parameter> p : l.getParameters()) {
                 out.add(p.getValue());
             }

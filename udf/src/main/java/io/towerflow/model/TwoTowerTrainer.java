@@ -21,10 +21,13 @@ import java.util.function.Consumer;
 
 /**
  * Trains a {@link TwoTowerModel} with an in-batch sampled softmax (Yi et al., RecSys 2019): in a
- * batch of B examples, logits[i][j] = cos(user_i, item_j) / τ − log q_j, where q_j is item j's
- * sampling probability estimated from its count in the training data; the loss is the softmax
- * cross-entropy against the diagonal. Off-diagonal copies of a row's own target item are masked,
- * so an item is never its own negative.
+ * batch of B examples, logits[i][j] = cos(user_i, item_j) / τ − log q_j, where q_j is the
+ * probability that item j is sampled into a batch; the loss is the softmax cross-entropy against
+ * the diagonal. Off-diagonal copies of a row's own target item are masked, so an item is never its
+ * own negative. By default q comes from a {@link StreamingFrequencyEstimator} updated as the
+ * batches stream by (the paper's hashed A/B arrays), so the trainer needs no item vocabulary and
+ * no pass over the data to count; {@link LogQ#COUNTS} (frequencies counted over the whole data
+ * first) and {@link LogQ#NONE} remain for comparison.
  *
  * <p>Optimisation is Adam. The two MLPs use DJL's {@link Optimizer#adam()}. The embedding tables
  * use a lazy (row-sparse) Adam: each step gathers the rows it touches into small leaf arrays,
@@ -42,6 +45,16 @@ public final class TwoTowerTrainer {
     /** A logit this low is a masked entry (exp underflows to 0). */
     private static final float MASKED = -1e4f;
 
+    /** Where the sampling probability q of the logQ correction comes from. */
+    public enum LogQ {
+        /** Streaming estimate updated batch by batch ({@link StreamingFrequencyEstimator}). */
+        STREAMING,
+        /** Each item's share of the training targets, counted before training. */
+        COUNTS,
+        /** No correction: popular items are over-penalised as negatives. */
+        NONE
+    }
+
     /**
      * Training options.
      *
@@ -53,6 +66,7 @@ public final class TwoTowerTrainer {
      * @param logEvery progress every this many steps (and at each epoch's end)
      * @param progress where progress lines go, or null
      * @param listener called with each progress report, or null
+     * @param logQ where the logQ correction's sampling probabilities come from
      */
     public record Options(
             int batchSize,
@@ -62,7 +76,8 @@ public final class TwoTowerTrainer {
             long seed,
             int logEvery,
             PrintStream progress,
-            Consumer<Progress> listener) {
+            Consumer<Progress> listener,
+            LogQ logQ) {
 
         public Options {
             if (batchSize < 2) {
@@ -74,34 +89,41 @@ public final class TwoTowerTrainer {
             if (logEvery <= 0) {
                 throw new IllegalArgumentException("logEvery must be > 0");
             }
+            if (logQ == null) {
+                throw new IllegalArgumentException("logQ must be given");
+            }
         }
 
         public static Options defaults() {
-            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null);
+            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING);
         }
 
         public Options withBatchSize(int v) {
-            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener);
+            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ);
         }
 
         public Options withEpochs(int v) {
-            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener);
+            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ);
         }
 
         public Options withLearningRates(float dense, float embeddings) {
-            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener);
+            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ);
         }
 
         public Options withSeed(long v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ);
         }
 
         public Options withProgress(PrintStream out, int every) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ);
         }
 
         public Options withListener(Consumer<Progress> l) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ);
+        }
+
+        public Options withLogQ(LogQ v) {
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v);
         }
     }
 
@@ -139,6 +161,8 @@ public final class TwoTowerTrainer {
     private final SparseAdam items;
     private final SparseAdam categories;
     private final SparseAdam users;
+    /** Lives as long as the trainer, so that a second {@link #fit} continues its estimates. */
+    private StreamingFrequencyEstimator frequencies;
     private long step;
 
     /**
@@ -164,15 +188,16 @@ public final class TwoTowerTrainer {
 
     /** Trains on {@code data} for {@code options.epochs()} epochs; the model holds the result. */
     public Result fit(TrainingExamples data) {
-        // per dense item: table rows and -log q (q = count / total over the targets of data)
-        long[] count = new long[data.itemIds.length];
-        for (int p : data.positions) {
-            count[data.eventItem[p]]++;
-        }
-        long total = data.positions.length;
-        float[] negLogQ = new float[count.length];
-        for (int i = 0; i < count.length; i++) {
-            negLogQ[i] = count[i] == 0 ? 0f : (float) -Math.log((double) count[i] / total);
+        float[] negLogQ = options.logQ() == LogQ.COUNTS ? countedNegLogQ(data) : new float[data.itemIds.length];
+        int[] itemKey = null;
+        if (options.logQ() == LogQ.STREAMING) {
+            if (frequencies == null) {
+                frequencies = StreamingFrequencyEstimator.forItems(data.itemIds.length);
+            }
+            itemKey = new int[data.itemIds.length];
+            for (int i = 0; i < itemKey.length; i++) {
+                itemKey[i] = StreamingFrequencyEstimator.key(data.itemIds[i]);
+            }
         }
         int[] itemRow = new int[data.itemIds.length];
         for (int i = 0; i < itemRow.length; i++) {
@@ -214,7 +239,11 @@ public final class TwoTowerTrainer {
                 if (to - from < 2) {
                     break;
                 }
-                batch.fill(data, order, from, to, itemRow, catRow, userRow, negLogQ, config);
+                batch.fill(data, order, from, to, itemRow, catRow, userRow, config);
+                if (itemKey != null) {
+                    batch.streamingNegLogQ(frequencies, itemKey, step + 1, negLogQ);
+                }
+                batch.fillBias(negLogQ);
                 float loss = step(batch);
                 if (!Float.isFinite(loss)) {
                     throw new ArithmeticException("training diverged: loss " + loss + " at epoch "
@@ -255,6 +284,20 @@ public final class TwoTowerTrainer {
         return new Result(steps, examples, options.epochs(), first,
                 lastCount == 0 ? Double.NaN : last / lastCount, epochLosses, seconds,
                 examples / Math.max(1e-9, seconds));
+    }
+
+    /** −log of each item's share of the targets of {@code data} (0 for items never a target). */
+    private static float[] countedNegLogQ(TrainingExamples data) {
+        long[] count = new long[data.itemIds.length];
+        for (int p : data.positions) {
+            count[data.eventItem[p]]++;
+        }
+        long total = data.positions.length;
+        float[] negLogQ = new float[count.length];
+        for (int i = 0; i < count.length; i++) {
+            negLogQ[i] = count[i] == 0 ? 0f : (float) -Math.log((double) count[i] / total);
+        }
+        return negLogQ;
     }
 
     private void report(Progress p) {
@@ -302,7 +345,7 @@ public final class TwoTowerTrainer {
                 Shape hist = new Shape(b, n, e);
                 NDArray histItems = TwoTowerModel.lookup(sm, itemLeaf, batch.user.itemRows, b * n, hist);
                 NDArray histCats = TwoTowerModel.lookup(sm, catLeaf, batch.user.categoryRows, b * n, hist);
-                NDArray weights = sm.create(Arrays.copyOf(batch.user.weights, b * n), new Shape(b, n));
+                NDArray weights = model.poolingWeights(sm, batch.user, b);
                 NDArray userEmb = TwoTowerModel.lookup(sm, userLeaf, batch.user.userRows, b, null);
                 NDArray u = model.userTower(histItems, histCats, weights, userEmb, true);
                 NDArray v = model.itemTower(
@@ -341,6 +384,7 @@ public final class TwoTowerTrainer {
         final int[] targetCategory;
         final float[] bias;
         final int[] targetDense;
+        private final int[] keys;
         int size;
 
         Batch(int capacity, int historyLength) {
@@ -349,10 +393,11 @@ public final class TwoTowerTrainer {
             targetCategory = new int[capacity];
             targetDense = new int[capacity];
             bias = new float[capacity * capacity];
+            keys = new int[capacity];
         }
 
         void fill(TrainingExamples data, int[] order, int from, int to, int[] itemRow, int[] catRow,
-                int[] userRow, float[] negLogQ, ModelConfig c) {
+                int[] userRow, ModelConfig c) {
             user.clear();
             size = to - from;
             int n = c.historyLength();
@@ -372,9 +417,26 @@ public final class TwoTowerTrainer {
                     user.itemRows[base + q - hFrom] = items.local(itemRow[data.eventItem[q]]);
                     user.categoryRows[base + q - hFrom] = categories.local(catRow[data.eventCategory[q] + 1]);
                 }
-                HistoryWeights.fill(data.eventAction, data.eventTs, hFrom, p, c.recencyHalfLifeMs(),
-                        user.weights, base);
+                user.fillWeights(c, data.eventAction, data.eventTs, hFrom, p, base);
             }
+        }
+
+        /**
+         * Feeds this batch's targets to the estimator as the batch of {@code step} and writes
+         * −log q of each target into {@code negLogQ} (indexed by dense item).
+         */
+        void streamingNegLogQ(StreamingFrequencyEstimator frequencies, int[] itemKey, long step, float[] negLogQ) {
+            for (int i = 0; i < size; i++) {
+                keys[i] = itemKey[targetDense[i]];
+            }
+            frequencies.update(keys, size, step);
+            for (int i = 0; i < size; i++) {
+                negLogQ[targetDense[i]] = (float) -Math.log(frequencies.probability(keys[i]));
+            }
+        }
+
+        /** The logQ bias of every (row, column) pair; other rows' copies of a row's target masked. */
+        void fillBias(float[] negLogQ) {
             for (int i = 0; i < size; i++) {
                 for (int j = 0; j < size; j++) {
                     bias[i * size + j] = i != j && targetDense[i] == targetDense[j]

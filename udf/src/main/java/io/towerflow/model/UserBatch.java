@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * Input of the user tower for a batch of users: for each user {@code historyLength} history slots
- * (item row, category row, pooling weight; unused slots have weight 0 and row 0) and the user row.
+ * (item row, category row, pooling weight, short-term pooling weight; unused slots have weights 0
+ * and row 0) and the user row.
  * Rows are table rows (hash buckets) when serving; the trainer fills in rows of its per-step
  * gathered sub-tables instead.
  */
@@ -14,6 +15,7 @@ public final class UserBatch {
     final int[] itemRows;
     final int[] categoryRows;
     final float[] weights;
+    final float[] recentWeights;
     final int[] userRows;
     private int size;
 
@@ -23,6 +25,7 @@ public final class UserBatch {
         this.itemRows = new int[capacity * historyLength];
         this.categoryRows = new int[capacity * historyLength];
         this.weights = new float[capacity * historyLength];
+        this.recentWeights = new float[capacity * historyLength];
         this.userRows = new int[capacity];
     }
 
@@ -61,7 +64,15 @@ public final class UserBatch {
             categoryRows[base + i - from] = IdHashing.bucket(categoryIds[i], config.categoryBuckets());
         }
         if (n > 0) {
-            HistoryWeights.fill(actions, ts, from, n, config.recencyHalfLifeMs(), weights, base);
+            fillWeights(config, actions, ts, from, n, base);
+        }
+    }
+
+    /** Both pooling weights of history entries {@code [from, to)} into slots from {@code base}. */
+    void fillWeights(ModelConfig config, byte[] actions, long[] ts, int from, int to, int base) {
+        HistoryWeights.fill(actions, ts, from, to, config.recencyHalfLifeMs(), weights, base);
+        if (config.hasRecentChannel()) {
+            HistoryWeights.fillRecent(from, to, config.recentHalfLifeEvents(), recentWeights, base);
         }
     }
 
@@ -76,6 +87,7 @@ public final class UserBatch {
         Arrays.fill(itemRows, base, base + historyLength, 0);
         Arrays.fill(categoryRows, base, base + historyLength, 0);
         Arrays.fill(weights, base, base + historyLength, 0f);
+        Arrays.fill(recentWeights, base, base + historyLength, 0f);
         return u;
     }
 

@@ -3,24 +3,42 @@ package io.towerflow.synthetic;
 import io.towerflow.records.Action;
 import io.towerflow.records.BehaviorEvent;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.IntPredicate;
+import java.util.function.IntUnaryOperator;
 
 /**
- * A seeded stream of behaviour events with a planted structure, so that quality can be measured
- * against ground truth:
+ * A seeded stream of behaviour events with a planted structure, and the oracle that knows it, so
+ * that quality can be measured against ground truth:
  *
  * <ul>
- *   <li>item {@code i} (1-based id) belongs to category {@code (i - 1) % categories}; within a
- *       category, popularity follows a power law (low ranks are popular);
- *   <li>each user has a few interest categories, derived from the seed and the user id (no
- *       per-user memory, so it scales to millions of users);
- *   <li>users act in sessions; a session follows one interest and, with {@link
- *       Config#shiftProbability}, shifts mid-session to another category;
+ *   <li>item {@code i} (1-based id) belongs to category {@code (i - 1) % categories} and has rank
+ *       {@code (i - 1) / categories} in it; popularity falls with rank as a power law;
+ *   <li>within a category, items fall into {@link Config#tastesPerCategory} taste groups (rank
+ *       modulo the number of groups); every user prefers one group in every category;
+ *   <li>each user has a few interest categories; interests and tastes are derived from the seed
+ *       and the user id (no per-user memory, so it scales to millions of users and items);
+ *   <li>users act in sessions, at most one open session per user; a session follows one of the
+ *       user's interests and, with {@link Config#shiftProbability}, shifts half-way to another,
+ *       random category (the intent shift);
+ *   <li>an event's item is, with probability {@link Config#noise}, a globally popular item;
+ *       otherwise an item of the session's category: from the user's taste group with probability
+ *       {@link Config#tasteStrength}, from the whole category else, by popularity either way;
  *   <li>sessions of many users interleave, and event time advances monotonically.
  * </ul>
  *
+ * {@link #labeled} yields each event with the user's latent state after it ({@link UserState}),
+ * and {@link #oracleTopK} ranks items by their true generating probability given such a state.
  * Memory is bounded by the number of concurrently open sessions.
  */
 public final class SyntheticGenerator {
@@ -31,6 +49,10 @@ public final class SyntheticGenerator {
         public int items = 20_000;
         public int categories = 100;
         public int interestsPerUser = 2;
+        /** Taste groups per category (rank modulo this); each user prefers one in each category. */
+        public int tastesPerCategory = 4;
+        /** Share of in-category acts that go to the user's taste group. */
+        public double tasteStrength = 0.5;
         /** Probability that a session's intent shifts to another category half-way. */
         public double shiftProbability = 0.3;
         /** Share of events that go to a globally popular item instead of the session's category. */
@@ -44,14 +66,46 @@ public final class SyntheticGenerator {
         public long seed = 42;
     }
 
+    /** Exponent of the global popularity of noise items. */
+    private static final double GLOBAL_SKEW = 3.0;
+    /** Exponent of how often users are active (user 1 most). */
+    private static final double USER_SKEW = 1.3;
+
+    /**
+     * A user's latent state after one of the user's events: the category the open session
+     * follows, how many events it has left ({@code remaining = 0}: none open; the user's next event
+     * starts a new session) and at which {@code remaining} count it shifts (-1: no shift pending).
+     */
+    public record UserState(int user, int category, int remaining, int shiftAt) {
+        /** A user with no open session. */
+        public static UserState idle(int user) {
+            return new UserState(user, -1, 0, -1);
+        }
+    }
+
+    /** An event and the latent state of its user right after it. */
+    public record Labeled(BehaviorEvent event, UserState state) {}
+
+    /** Items best first with their oracle scores. */
+    public record Ranking(int[] items, double[] scores) {}
+
     private final Config cfg;
+    private final int tastes;
 
     public SyntheticGenerator(Config cfg) {
         if (cfg.items < cfg.categories || cfg.categories < 2 || cfg.users < 1) {
             throw new IllegalArgumentException(
                     "need users >= 1, categories >= 2 and items >= categories");
         }
+        if (cfg.interestsPerUser < 1 || cfg.tastesPerCategory < 1) {
+            throw new IllegalArgumentException("need interestsPerUser >= 1 and tastesPerCategory >= 1");
+        }
+        if (!(cfg.meanSessionLength >= 1)) {
+            throw new IllegalArgumentException("need meanSessionLength >= 1");
+        }
         this.cfg = cfg;
+        // every category must have at least one item in each group
+        this.tastes = Math.min(cfg.tastesPerCategory, cfg.items / cfg.categories);
     }
 
     public Config config() {
@@ -60,7 +114,21 @@ public final class SyntheticGenerator {
 
     /** The category id of an item id made by this generator. */
     public String categoryOf(String itemId) {
-        return Integer.toString((Integer.parseInt(itemId) - 1) % cfg.categories);
+        return Integer.toString(categoryOf(Integer.parseInt(itemId)));
+    }
+
+    public int categoryOf(int item) {
+        return (item - 1) % cfg.categories;
+    }
+
+    /** Rank of an item within its category (0 = most popular). */
+    public int rankOf(int item) {
+        return (item - 1) / cfg.categories;
+    }
+
+    /** The item of a category and rank. */
+    public int item(int category, int rank) {
+        return 1 + category + rank * cfg.categories;
     }
 
     /** The {@code n}-th interest category of a user (0 <= n < interestsPerUser). */
@@ -69,15 +137,201 @@ public final class SyntheticGenerator {
         return (int) Math.floorMod(h, (long) cfg.categories);
     }
 
+    /** The taste group a user prefers in a category (0 <= group < the number of groups). */
+    public int taste(int user, int category) {
+        long h = mix(cfg.seed * 0xD6E8FEB86659FD93L + user * 0x9E3779B97F4A7C15L + category);
+        return (int) Math.floorMod(h, (long) tastes);
+    }
+
     /** A time-ordered stream of {@code count} events. */
     public Iterator<BehaviorEvent> events(long count) {
+        Iterator<Labeled> labeled = labeled(count);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return labeled.hasNext();
+            }
+
+            @Override
+            public BehaviorEvent next() {
+                return labeled.next().event();
+            }
+        };
+    }
+
+    /** The same stream as {@link #events}, each event with its user's latent state after it. */
+    public Iterator<Labeled> labeled(long count) {
         return new EventIterator(count);
     }
 
-    private final class EventIterator implements Iterator<BehaviorEvent> {
+    /**
+     * A planted intent: {@code length} events of {@code user} in {@code category}, one every
+     * {@code gapMs} from {@code startTs}, drawn as the generator draws in-category acts (taste
+     * and popularity, no noise), all views. Seeded by {@code seed}.
+     */
+    public List<BehaviorEvent> plantedSession(int user, int category, int length, long startTs, long gapMs, long seed) {
+        SplittableRandom rnd = new SplittableRandom(mix(seed ^ cfg.seed));
+        List<BehaviorEvent> out = new ArrayList<>(length);
+        for (int i = 0; i < length; i++) {
+            int item = itemIn(user, category, rnd);
+            out.add(new BehaviorEvent(Integer.toString(user), Integer.toString(item), Action.VIEW,
+                    startTs + i * gapMs, Integer.toString(category)));
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ the generating process
+
+    private int perCategory(int category) {
+        return (cfg.items - 1 - category) / cfg.categories + 1;
+    }
+
+    private int perGroup(int category, int group) {
+        return (perCategory(category) - 1 - group) / tastes + 1;
+    }
+
+    /** floor(u^exponent · n) for u uniform in [0, 1): a value in [0, n) concentrated near 0. */
+    private static int skewedIndex(SplittableRandom rnd, double exponent, int n) {
+        return (int) Math.min(n - 1, Math.floor(Math.pow(rnd.nextDouble(), exponent) * n));
+    }
+
+    /** P(skewedIndex(exponent, n) = j). */
+    private static double skewedProbability(int j, double exponent, int n) {
+        return Math.pow((j + 1) / (double) n, 1 / exponent) - Math.pow(j / (double) n, 1 / exponent);
+    }
+
+    private int itemIn(int user, int category, SplittableRandom rnd) {
+        int rank;
+        if (rnd.nextDouble() < cfg.tasteStrength) {
+            int g = taste(user, category);
+            rank = g + tastes * skewedIndex(rnd, cfg.popularitySkew, perGroup(category, g));
+        } else {
+            rank = skewedIndex(rnd, cfg.popularitySkew, perCategory(category));
+        }
+        return item(category, rank);
+    }
+
+    private int popularItem(SplittableRandom rnd) {
+        return 1 + skewedIndex(rnd, GLOBAL_SKEW, cfg.items);
+    }
+
+    /** Probability that an in-category act of {@code user} in the item's category picks the item. */
+    public double inCategoryProbability(int user, int item) {
+        int c = categoryOf(item);
+        int r = rankOf(item);
+        double p = (1 - cfg.tasteStrength) * skewedProbability(r, cfg.popularitySkew, perCategory(c));
+        int g = taste(user, c);
+        if (r % tastes == g) {
+            p += cfg.tasteStrength * skewedProbability(r / tastes, cfg.popularitySkew, perGroup(c, g));
+        }
+        return p;
+    }
+
+    /** Probability that a noise act picks the item. */
+    public double popularProbability(int item) {
+        return skewedProbability(item - 1, GLOBAL_SKEW, cfg.items);
+    }
+
+    // ------------------------------------------------------------------ the oracle
+
+    /**
+     * Expected share of the user's next {@code horizon} events that follow each category, given
+     * the state: the open session's category for as many events as it has left before it ends or
+     * shifts, then new sessions, which pick one of the user's interests (each new session shifts
+     * away half-way with {@link Config#shiftProbability}). Shares that a shift spreads over
+     * unknown random categories are left out: no ranking can use them.
+     */
+    public Map<Integer, Double> categoryShares(UserState s, int horizon) {
+        Map<Integer, Double> shares = new LinkedHashMap<>();
+        int h = Math.max(1, horizon);
+        int stay = 0;
+        if (s.remaining() > 0) {
+            stay = Math.min(h, s.shiftAt() > 0 ? s.remaining() - s.shiftAt() : s.remaining());
+            if (stay > 0) {
+                shares.merge(s.category(), stay / (double) h, Double::sum);
+            }
+        }
+        int rest = s.remaining() > 0 ? h - Math.min(h, s.remaining()) : h;
+        if (rest > 0) {
+            double perInterest = rest / (double) h * (1 - cfg.shiftProbability / 2) / cfg.interestsPerUser;
+            for (int n = 0; n < cfg.interestsPerUser; n++) {
+                shares.merge(interest(s.user(), n), perInterest, Double::sum);
+            }
+        }
+        return shares;
+    }
+
+    /**
+     * The oracle's score of an item: its expected share of the user's next {@code horizon} events,
+     * (1 − noise) · share of its category · in-category probability + noise · popular
+     * probability (see {@link #categoryShares}).
+     */
+    public double oracleScore(UserState s, int horizon, int item) {
+        return score(categoryShares(s, horizon), s.user(), item);
+    }
+
+    private double score(Map<Integer, Double> shares, int user, int item) {
+        double share = shares.getOrDefault(categoryOf(item), 0.0);
+        double p = cfg.noise * popularProbability(item);
+        return share == 0 ? p : p + (1 - cfg.noise) * share * inCategoryProbability(user, item);
+    }
+
+    /**
+     * The {@code k} items with the highest {@link #oracleScore} among those {@code allowed}, best
+     * first (ties by item id), over the whole catalogue without scoring all of it: within a
+     * category both terms of the score fall with rank, and within a taste group too, so the top
+     * {@code k} allowed items of each weighted category, of the user's taste group in it and of
+     * the global popularity order hold the answer.
+     */
+    public Ranking oracleTopK(UserState s, int horizon, int k, IntPredicate allowed) {
+        Map<Integer, Double> shares = categoryShares(s, horizon);
+        Set<Integer> candidates = new HashSet<>();
+        for (int c : shares.keySet()) {
+            int per = perCategory(c);
+            take(k, allowed, candidates, per, r -> item(c, r));
+            int g = taste(s.user(), c);
+            take(k, allowed, candidates, perGroup(c, g), j -> item(c, g + j * tastes));
+        }
+        take(k, allowed, candidates, cfg.items, j -> j + 1);
+        Integer[] items = candidates.toArray(new Integer[0]);
+        Map<Integer, Double> scores = new HashMap<>();
+        for (int item : items) {
+            scores.put(item, score(shares, s.user(), item));
+        }
+        Arrays.sort(items, (a, b) -> {
+            int c = Double.compare(scores.get(b), scores.get(a));
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        int n = Math.min(k, items.length);
+        int[] top = new int[n];
+        double[] topScores = new double[n];
+        for (int i = 0; i < n; i++) {
+            top[i] = items[i];
+            topScores[i] = scores.get(items[i]);
+        }
+        return new Ranking(top, topScores);
+    }
+
+    /** Adds the first {@code k} allowed of {@code itemAt(0 .. length-1)} to {@code out}. */
+    private static void take(int k, IntPredicate allowed, Set<Integer> out, int length,
+            IntUnaryOperator itemAt) {
+        int found = 0;
+        for (int j = 0; j < length && found < k; j++) {
+            int item = itemAt.applyAsInt(j);
+            if (allowed.test(item)) {
+                out.add(item);
+                found++;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the stream
+
+    private final class EventIterator implements Iterator<Labeled> {
         private final long count;
         private final SplittableRandom rnd = new SplittableRandom(cfg.seed);
-        private final Session[] sessions = new Session[Math.max(1, cfg.concurrentSessions)];
+        private final Session[] sessions = new Session[Math.max(1, Math.min(cfg.concurrentSessions, cfg.users / 2))];
+        private final Set<Integer> open = new HashSet<>();
         private long emitted;
         private long clock = cfg.startTs;
 
@@ -94,7 +348,7 @@ public final class SyntheticGenerator {
         }
 
         @Override
-        public BehaviorEvent next() {
+        public Labeled next() {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
@@ -102,26 +356,34 @@ public final class SyntheticGenerator {
             Session s = sessions[slot];
             if (s.remaining == s.shiftAt) {
                 s.category = otherCategory(s.category);
+                s.shiftAt = -1;
             }
             BehaviorEvent e = new BehaviorEvent();
             e.userId = Integer.toString(s.user);
-            int item = rnd.nextDouble() < cfg.noise ? popularItem() : itemIn(s.category);
+            int item = rnd.nextDouble() < cfg.noise ? popularItem(rnd) : itemIn(s.user, s.category, rnd);
             e.itemId = Integer.toString(item);
-            e.categoryId = Integer.toString((item - 1) % cfg.categories);
+            e.categoryId = Integer.toString(categoryOf(item));
             e.action = action();
             clock += 1 + (long) (-Math.log(1 - rnd.nextDouble()) * cfg.meanGapMs);
             e.ts = clock;
             e.sessionId = e.userId + "-" + s.id;
-            if (--s.remaining <= 0) {
+            s.remaining--;
+            UserState state = s.remaining > 0
+                    ? new UserState(s.user, s.category, s.remaining, s.shiftAt)
+                    : UserState.idle(s.user);
+            if (s.remaining <= 0) {
+                open.remove(s.user);
                 sessions[slot] = newSession();
             }
             emitted++;
-            return e;
+            return new Labeled(e, state);
         }
 
         private Session newSession() {
             Session s = new Session();
-            s.user = 1 + (int) Math.min(cfg.users - 1, Math.floor(skewed(1.3) * cfg.users));
+            do {
+                s.user = 1 + skewedIndex(rnd, USER_SKEW, cfg.users);
+            } while (!open.add(s.user));
             s.id = rnd.nextInt(1 << 30);
             s.category = interest(s.user, rnd.nextInt(cfg.interestsPerUser));
             s.remaining = 1 + (int) (-Math.log(1 - rnd.nextDouble()) * (cfg.meanSessionLength - 1));
@@ -133,21 +395,6 @@ public final class SyntheticGenerator {
 
         private int otherCategory(int current) {
             return (current + 1 + rnd.nextInt(cfg.categories - 1)) % cfg.categories;
-        }
-
-        /** A value in [0, 1), concentrated near 0 for exponent > 1. */
-        private double skewed(double exponent) {
-            return Math.pow(rnd.nextDouble(), exponent);
-        }
-
-        private int itemIn(int category) {
-            int perCategory = (cfg.items - 1 - category) / cfg.categories + 1;
-            int rank = (int) Math.min(perCategory - 1, Math.floor(skewed(cfg.popularitySkew) * perCategory));
-            return 1 + category + rank * cfg.categories;
-        }
-
-        private int popularItem() {
-            return 1 + (int) Math.min(cfg.items - 1, Math.floor(skewed(3.0) * cfg.items));
         }
 
         private Action action() {

@@ -46,4 +46,18 @@ class HistoryWeightsTest {
         HistoryWeights.fill(a, ts, 2, 2, HOUR, w, 0);
         assertEquals(9f, w[0]);
     }
+
+    @Test
+    void recentWeightsHalveEveryHalfLifeOfEventsBackwards() {
+        float[] w = {9, 9, 9, 9};
+        HistoryWeights.fillRecent(0, 3, 1.0, w, 1);
+        // newest 1, then 0.5, 0.25; sum 1.75
+        assertEquals(0.25 / 1.75, w[1], 1e-6);
+        assertEquals(0.5 / 1.75, w[2], 1e-6);
+        assertEquals(1 / 1.75, w[3], 1e-6);
+        assertEquals(9f, w[0]);
+        float[] slow = new float[2];
+        HistoryWeights.fillRecent(0, 2, 2.0, slow, 0);
+        assertEquals(Math.sqrt(0.5) / (1 + Math.sqrt(0.5)), slow[0], 1e-6);
+    }
 }
