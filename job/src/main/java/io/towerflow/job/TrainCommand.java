@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -38,11 +39,12 @@ import java.util.function.Consumer;
  *
  * <pre>
  * TrainCommand (--events FILE | --synthetic) [--out model-artifacts] [--version NAME]
- *              [--parent DIR] [--epochs 2] [--batch-size 256] [--seed 42] [--max-events N]
+ *              [--parent DIR] [--epochs 4] [--batch-size 512] [--seed 42] [--max-events N]
  *              [--summary-json FILE] [--eval-k 20] [--learning-rate 0.002]
- *              [--embedding-learning-rate 0.02] [--logq streaming|counts|none] [--threads 1]
+ *              [--embedding-learning-rate 0.02] [--logq streaming|counts|none]
+ *              [--schedule constant|cosine] [--threads 1]
  *              [--item-buckets N] [--category-buckets N] [--user-buckets N] [--history-length N]
- *              [--recent-half-life EVENTS] [--temperature T]
+ *              [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]
  *              [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]
  * </pre>
  *
@@ -61,8 +63,9 @@ public final class TrainCommand {
             "(--events FILE | --synthetic) [--out DIR] [--version NAME] [--parent DIR]"
                     + " [--epochs N] [--batch-size N] [--seed N] [--max-events N] [--summary-json FILE]"
                     + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
+                    + " [--schedule constant|cosine]"
                     + " [--threads N] [--item-buckets N] [--category-buckets N] [--user-buckets N]"
-                    + " [--history-length N] [--recent-half-life EVENTS] [--temperature T]"
+                    + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
     static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
     static final long DEFAULT_SYNTHETIC_EVENTS = 200_000;
@@ -74,8 +77,8 @@ public final class TrainCommand {
         static final Set<String> VALUE_OPTIONS = Set.of(
                 "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
                 "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
-                "--logq", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
-                "--history-length", "--recent-half-life", "--temperature",
+                "--logq", "--schedule", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
+                "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
                 "--synthetic-users", "--synthetic-items", "--synthetic-categories");
 
         Path events;
@@ -84,8 +87,8 @@ public final class TrainCommand {
         boolean outGiven;
         String version;
         Path parent;
-        int epochs = 2;
-        int batchSize = 256;
+        int epochs = 4;
+        int batchSize = 512;
         long seed = 42;
         long maxEvents = -1;
         Path summaryJson;
@@ -93,6 +96,7 @@ public final class TrainCommand {
         float learningRate = TwoTowerTrainer.Options.defaults().learningRate();
         float embeddingLearningRate = TwoTowerTrainer.Options.defaults().embeddingLearningRate();
         TwoTowerTrainer.LogQ logQ = TwoTowerTrainer.Options.defaults().logQ();
+        TwoTowerTrainer.Schedule schedule = TwoTowerTrainer.Options.defaults().schedule();
         /** Intra-op threads of libtorch; 1 measured fastest on 2 cores (the step's Java half competes). */
         int threads = 1;
         Integer itemBuckets;
@@ -100,6 +104,7 @@ public final class TrainCommand {
         Integer userBuckets;
         Integer historyLength;
         Double recentHalfLife;
+        Long recencyHalfLifeMs;
         Double temperature;
         int syntheticUsers = new SyntheticGenerator.Config().users;
         int syntheticItems = new SyntheticGenerator.Config().items;
@@ -160,13 +165,15 @@ public final class TrainCommand {
                 case "--summary-json": summaryJson = Paths.get(v); break;
                 case "--learning-rate": learningRate = (float) number(a, v, false); break;
                 case "--embedding-learning-rate": embeddingLearningRate = (float) number(a, v, false); break;
-                case "--logq": logQ = logQ(v); break;
+                case "--logq": logQ = choice(TwoTowerTrainer.LogQ.class, a, v); break;
+                case "--schedule": schedule = choice(TwoTowerTrainer.Schedule.class, a, v); break;
                 case "--threads": threads = positive(a, v); break;
                 case "--item-buckets": itemBuckets = positive(a, v); break;
                 case "--category-buckets": categoryBuckets = positive(a, v); break;
                 case "--user-buckets": userBuckets = positive(a, v); break;
                 case "--history-length": historyLength = positive(a, v); break;
                 case "--recent-half-life": recentHalfLife = number(a, v, true); break;
+                case "--recency-half-life-ms": recencyHalfLifeMs = (long) positive(a, v); break;
                 case "--temperature": temperature = number(a, v, false); break;
                 case "--synthetic-users": syntheticUsers = positive(a, v); break;
                 case "--synthetic-items": syntheticItems = positive(a, v); break;
@@ -184,7 +191,7 @@ public final class TrainCommand {
             }
             if (parent != null && (itemBuckets != null || categoryBuckets != null
                     || userBuckets != null || historyLength != null || recentHalfLife != null
-                    || temperature != null)) {
+                    || recencyHalfLifeMs != null || temperature != null)) {
                 throw new IllegalArgumentException(
                         "--parent keeps the parent's configuration; drop the bucket/history/temperature options");
             }
@@ -205,6 +212,9 @@ public final class TrainCommand {
             }
             if (recentHalfLife != null) {
                 c = c.withRecentHalfLifeEvents(recentHalfLife);
+            }
+            if (recencyHalfLifeMs != null) {
+                c = c.withRecencyHalfLifeMs(recencyHalfLifeMs);
             }
             return temperature == null ? c : c.withTemperature(temperature);
         }
@@ -229,16 +239,20 @@ public final class TrainCommand {
                     .withSeed(seed)
                     .withLearningRates(learningRate, embeddingLearningRate)
                     .withLogQ(logQ)
+                    .withSchedule(schedule)
                     .withProgress(progress, logEvery)
                     .withListener(listener);
         }
 
-        private static TwoTowerTrainer.LogQ logQ(String v) {
-            try {
-                return TwoTowerTrainer.LogQ.valueOf(v.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--logq must be streaming, counts or none, got " + v);
+        /** The constant of {@code type} named {@code v} (any case). */
+        static <E extends Enum<E>> E choice(Class<E> type, String name, String v) {
+            for (E e : type.getEnumConstants()) {
+                if (e.name().equalsIgnoreCase(v)) {
+                    return e;
+                }
             }
+            throw new IllegalArgumentException(name + " must be one of "
+                    + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT) + ", got " + v);
         }
 
         static int positive(String name, String v) {

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 
 import java.io.PrintStream;
 import java.nio.FloatBuffer;
@@ -45,6 +44,14 @@ public final class TwoTowerTrainer {
     /** A logit this low is a masked entry (exp underflows to 0). */
     private static final float MASKED = -1e4f;
 
+    /** How the learning rates move over one {@link #fit}. */
+    public enum Schedule {
+        /** The given rates throughout. */
+        CONSTANT,
+        /** From the given rates down to 0 along half a cosine over the fit's steps. */
+        COSINE
+    }
+
     /** Where the sampling probability q of the logQ correction comes from. */
     public enum LogQ {
         /** Streaming estimate updated batch by batch ({@link StreamingFrequencyEstimator}). */
@@ -67,6 +74,7 @@ public final class TwoTowerTrainer {
      * @param progress where progress lines go, or null
      * @param listener called with each progress report, or null
      * @param logQ where the logQ correction's sampling probabilities come from
+     * @param schedule how the learning rates move over a fit
      */
     public record Options(
             int batchSize,
@@ -77,7 +85,8 @@ public final class TwoTowerTrainer {
             int logEvery,
             PrintStream progress,
             Consumer<Progress> listener,
-            LogQ logQ) {
+            LogQ logQ,
+            Schedule schedule) {
 
         public Options {
             if (batchSize < 2) {
@@ -89,41 +98,45 @@ public final class TwoTowerTrainer {
             if (logEvery <= 0) {
                 throw new IllegalArgumentException("logEvery must be > 0");
             }
-            if (logQ == null) {
-                throw new IllegalArgumentException("logQ must be given");
+            if (logQ == null || schedule == null) {
+                throw new IllegalArgumentException("logQ and schedule must be given");
             }
         }
 
         public static Options defaults() {
-            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING);
+            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT);
         }
 
         public Options withBatchSize(int v) {
-            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ);
+            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule);
         }
 
         public Options withEpochs(int v) {
-            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ);
+            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule);
         }
 
         public Options withLearningRates(float dense, float embeddings) {
-            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ);
+            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ, schedule);
         }
 
         public Options withSeed(long v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ, schedule);
         }
 
         public Options withProgress(PrintStream out, int every) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ, schedule);
         }
 
         public Options withListener(Consumer<Progress> l) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ, schedule);
+        }
+
+        public Options withSchedule(Schedule v) {
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, v);
         }
 
         public Options withLogQ(LogQ v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v, schedule);
         }
     }
 
@@ -164,6 +177,8 @@ public final class TwoTowerTrainer {
     /** Lives as long as the trainer, so that a second {@link #fit} continues its estimates. */
     private StreamingFrequencyEstimator frequencies;
     private long step;
+    /** Factor on both learning rates for the current step (the schedule's value). */
+    private double rateFactor = 1;
 
     /**
      * A trainer continuing from {@code model}'s current parameters (fresh from {@link
@@ -174,7 +189,7 @@ public final class TwoTowerTrainer {
         this.config = model.config();
         this.options = options;
         this.denseOptimizer = Optimizer.adam()
-                .optLearningRateTracker(Tracker.fixed(options.learningRate()))
+                .optLearningRateTracker((parameterId, numUpdate) -> (float) (options.learningRate() * rateFactor))
                 .build();
         this.dense = model.denseParameters();
         for (Parameter p : dense) {
@@ -244,6 +259,9 @@ public final class TwoTowerTrainer {
                     batch.streamingNegLogQ(frequencies, itemKey, step + 1, negLogQ);
                 }
                 batch.fillBias(negLogQ);
+                rateFactor = options.schedule() == Schedule.COSINE
+                        ? 0.5 * (1 + Math.cos(Math.PI * steps / stepsTotal))
+                        : 1;
                 float loss = step(batch);
                 if (!Float.isFinite(loss)) {
                     throw new ArithmeticException("training diverged: loss " + loss + " at epoch "
@@ -368,9 +386,9 @@ public final class TwoTowerTrainer {
                 }
             }
         }
-        items.update(itemGrad, step);
-        categories.update(catGrad, step);
-        users.update(userGrad, step);
+        items.update(itemGrad, step, rateFactor);
+        categories.update(catGrad, step, rateFactor);
+        users.update(userGrad, step, rateFactor);
         items.endStep();
         categories.endStep();
         users.endStep();
@@ -503,8 +521,9 @@ public final class TwoTowerTrainer {
             return leaf;
         }
 
-        void update(float[] grad, long t) {
-            float correction = (float) (lr * Math.sqrt(1 - Math.pow(BETA2, t)) / (1 - Math.pow(BETA1, t)));
+        /** Adam on the touched rows at step {@code t}, with the step size {@code lr × factor}. */
+        void update(float[] grad, long t, double factor) {
+            float correction = (float) (lr * factor * Math.sqrt(1 - Math.pow(BETA2, t)) / (1 - Math.pow(BETA1, t)));
             for (int i = 0; i < touchedCount; i++) {
                 int base = touched[i] * width;
                 int g0 = i * width;
