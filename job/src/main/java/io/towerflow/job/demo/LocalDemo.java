@@ -355,6 +355,14 @@ public final class LocalDemo {
                     }
                 }
             }
+            // rounds warm-start from the highest version on model-updates, else the highest under
+            // the model root: publish the one the job starts with, or a round on a fresh broker
+            // would start from a version an earlier demo left in this work directory (the job
+            // ignores an update of the version it serves)
+            if (RetrainJob.run(new String[] {"--bootstrap-servers", bootstrap, "--publish", seeded.toString()},
+                    System.out, System.err) != 0) {
+                throw new IllegalStateException("could not publish " + seeded + " to model-updates");
+            }
             Path roundSummary = workDir.resolve("retrain-round.json");
             List<String> argList = new ArrayList<>(List.of(
                 "--bootstrap-servers", bootstrap,
