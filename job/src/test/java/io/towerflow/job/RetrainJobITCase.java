@@ -81,17 +81,10 @@ class RetrainJobITCase {
         kafka.createTopics(Map.of(feedbackTopic, 2), Map.of(feedbackTopic,
                 Map.of("retention.ms", "-1", "segment.ms", Long.toString(Duration.ofDays(3650).toMillis()))));
         feedback = SyntheticFeedback.records(TestModels.syntheticConfigOfBootstrap(), SKIP, RECORDS, 50);
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "feedback-writer");
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p)) {
+        try (KafkaProducer<String, byte[]> producer = SyntheticFeedback.producer(kafka.bootstrapServers(), "feedback-writer")) {
             producer.initTransactions();
             producer.beginTransaction();
-            for (Feedback f : feedback) {
-                producer.send(new ProducerRecord<>(feedbackTopic, null, f.ts, f.userId, JsonCodec.feedback(f)));
-            }
+            SyntheticFeedback.send(producer, feedbackTopic, feedback);
             Feedback last = feedback.get(feedback.size() - 1);
             producer.send(new ProducerRecord<>(feedbackTopic, null, last.ts, "x", "not json".getBytes(StandardCharsets.UTF_8)));
             producer.commitTransaction();

@@ -3,13 +3,21 @@ package io.towerflow.job;
 import io.towerflow.operators.UserHistory;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.Feedback;
+import io.towerflow.records.JsonCodec;
 import io.towerflow.synthetic.SyntheticGenerator;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * rec-feedback records the way the recommend operator writes them: each synthetic event becomes
@@ -37,5 +45,22 @@ final class SyntheticFeedback {
             history.put(e.userId, before.append(e, historyLength));
         }
         return out;
+    }
+
+    /** A transactional producer for feedback records, as the operator's exactly-once sink writes them. */
+    static KafkaProducer<String, byte[]> producer(String bootstrapServers, String transactionalId) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+
+    /** Sends the records (key userId, timestamp = event time) in the producer's open transaction. */
+    static void send(KafkaProducer<String, byte[]> producer, String topic, List<Feedback> records) {
+        for (Feedback f : records) {
+            producer.send(new ProducerRecord<>(topic, null, f.ts, f.userId, JsonCodec.feedback(f)));
+        }
     }
 }

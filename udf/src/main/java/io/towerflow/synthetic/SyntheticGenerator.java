@@ -34,7 +34,12 @@ import java.util.function.IntUnaryOperator;
  *   <li>an event's item is, with probability {@link Config#noise}, a globally popular item;
  *       otherwise an item of the session's category: from the user's taste group with probability
  *       {@link Config#tasteStrength}, from the whole category else, by popularity either way;
- *   <li>sessions of many users interleave, and event time advances monotonically.
+ *   <li>sessions of many users interleave, and event time advances monotonically;
+ *   <li>with {@link Config#driftEvery} &gt; 0 the population drifts: every that many events an
+ *       epoch passes, every user's interest categories are drawn anew, and the popularity order
+ *       within each category rotates (per taste group, by a seeded offset per category and epoch),
+ *       so that the items that trend in a new epoch are ones that were rarely acted on before.
+ *       Item ids, categories and taste groups stay; an open session keeps its category.
  * </ul>
  *
  * {@link #labeled} yields each event with the user's latent state after it ({@link UserState}),
@@ -64,6 +69,11 @@ public final class SyntheticGenerator {
         public long startTs = 1_764_547_200_000L; // 2025-12-01T00:00:00Z
         public long meanGapMs = 20;
         public long seed = 42;
+        /**
+         * Population drift: every this many events an epoch passes (interests are drawn anew,
+         * popularity within categories rotates); 0 = none, the stationary world.
+         */
+        public long driftEvery = 0;
     }
 
     /** Exponent of the global popularity of noise items. */
@@ -74,12 +84,24 @@ public final class SyntheticGenerator {
     /**
      * A user's latent state after one of the user's events: the category the open session
      * follows, how many events it has left ({@code remaining = 0}: none open; the user's next event
-     * starts a new session) and at which {@code remaining} count it shifts (-1: no shift pending).
+     * starts a new session), at which {@code remaining} count it shifts (-1: no shift pending), and
+     * the drift epoch the world was in (0 without drift), which decides the user's interests and
+     * the popularity order of items.
      */
-    public record UserState(int user, int category, int remaining, int shiftAt) {
+    public record UserState(int user, int category, int remaining, int shiftAt, int epoch) {
+        /** A state in epoch 0 (the world without drift). */
+        public UserState(int user, int category, int remaining, int shiftAt) {
+            this(user, category, remaining, shiftAt, 0);
+        }
+
         /** A user with no open session. */
         public static UserState idle(int user) {
-            return new UserState(user, -1, 0, -1);
+            return idle(user, 0);
+        }
+
+        /** A user with no open session in a drift epoch. */
+        public static UserState idle(int user, int epoch) {
+            return new UserState(user, -1, 0, -1, epoch);
         }
     }
 
@@ -103,6 +125,9 @@ public final class SyntheticGenerator {
         if (!(cfg.meanSessionLength >= 1)) {
             throw new IllegalArgumentException("need meanSessionLength >= 1");
         }
+        if (cfg.driftEvery < 0) {
+            throw new IllegalArgumentException("need driftEvery >= 0");
+        }
         this.cfg = cfg;
         // every category must have at least one item in each group
         this.tastes = Math.min(cfg.tastesPerCategory, cfg.items / cfg.categories);
@@ -121,19 +146,64 @@ public final class SyntheticGenerator {
         return (item - 1) % cfg.categories;
     }
 
-    /** Rank of an item within its category (0 = most popular). */
+    /**
+     * Base rank of an item within its category: its popularity rank in epoch 0 (0 = most
+     * popular); its taste group is this rank modulo the number of groups, in every epoch.
+     */
     public int rankOf(int item) {
         return (item - 1) / cfg.categories;
     }
 
-    /** The item of a category and rank. */
+    /** The item of a category and base rank. */
     public int item(int category, int rank) {
         return 1 + category + rank * cfg.categories;
     }
 
-    /** The {@code n}-th interest category of a user (0 <= n < interestsPerUser). */
+    /**
+     * Popularity rank of an item within its category in a drift epoch (0 = most popular; in epoch
+     * 0 its base rank). Drift rotates the order within each taste group, so the rank keeps the
+     * item's group: rank = group + groups · ((index in group − offset) mod group size).
+     */
+    public int popularityRank(int item, int epoch) {
+        int r = rankOf(item);
+        if (epoch == 0) {
+            return r;
+        }
+        int c = categoryOf(item);
+        int g = r % tastes;
+        int n = perGroup(c, g);
+        return g + tastes * (int) Math.floorMod(r / tastes - trendOffset(c, epoch), (long) n);
+    }
+
+    /** The item of a category at a popularity rank in a drift epoch (inverse of {@link #popularityRank}). */
+    public int itemAt(int category, int rank, int epoch) {
+        if (epoch == 0) {
+            return item(category, rank);
+        }
+        int g = rank % tastes;
+        int n = perGroup(category, g);
+        return item(category, g + tastes * (int) Math.floorMod(rank / tastes + trendOffset(category, epoch), (long) n));
+    }
+
+    /** How far the popularity order of a category has rotated in an epoch (0 in epoch 0). */
+    private long trendOffset(int category, int epoch) {
+        return epoch == 0 ? 0 : mix(cfg.seed * 0xC2B2AE3D27D4EB4FL + category * 0x165667B19E3779F9L + epoch) >>> 1;
+    }
+
+    /** The drift epoch of the {@code n}-th event of the stream (0-based); 0 without drift. */
+    public int epochOf(long n) {
+        return cfg.driftEvery <= 0 ? 0 : (int) (n / cfg.driftEvery);
+    }
+
+    /** The {@code n}-th interest category of a user (0 <= n < interestsPerUser) in epoch 0. */
     public int interest(int user, int n) {
-        long h = mix(cfg.seed * 0x9E3779B97F4A7C15L + user * 31L + n);
+        return interest(user, n, 0);
+    }
+
+    /** The {@code n}-th interest category of a user in a drift epoch. */
+    public int interest(int user, int n, int epoch) {
+        long h = mix(cfg.seed * 0x9E3779B97F4A7C15L + user * 31L + n
+                + (epoch == 0 ? 0 : mix(epoch * 0x632BE59BD9B4E019L)));
         return (int) Math.floorMod(h, (long) cfg.categories);
     }
 
@@ -173,7 +243,7 @@ public final class SyntheticGenerator {
         SplittableRandom rnd = new SplittableRandom(mix(seed ^ cfg.seed));
         List<BehaviorEvent> out = new ArrayList<>(length);
         for (int i = 0; i < length; i++) {
-            int item = itemIn(user, category, rnd);
+            int item = itemIn(user, category, 0, rnd);
             out.add(new BehaviorEvent(Integer.toString(user), Integer.toString(item), Action.VIEW,
                     startTs + i * gapMs, Integer.toString(category)));
         }
@@ -200,7 +270,7 @@ public final class SyntheticGenerator {
         return Math.pow((j + 1) / (double) n, 1 / exponent) - Math.pow(j / (double) n, 1 / exponent);
     }
 
-    private int itemIn(int user, int category, SplittableRandom rnd) {
+    private int itemIn(int user, int category, int epoch, SplittableRandom rnd) {
         int rank;
         if (rnd.nextDouble() < cfg.tasteStrength) {
             int g = taste(user, category);
@@ -208,17 +278,22 @@ public final class SyntheticGenerator {
         } else {
             rank = skewedIndex(rnd, cfg.popularitySkew, perCategory(category));
         }
-        return item(category, rank);
+        return itemAt(category, rank, epoch);
     }
 
     private int popularItem(SplittableRandom rnd) {
         return 1 + skewedIndex(rnd, GLOBAL_SKEW, cfg.items);
     }
 
-    /** Probability that an in-category act of {@code user} in the item's category picks the item. */
+    /** Probability that an in-category act of {@code user} in the item's category picks the item (epoch 0). */
     public double inCategoryProbability(int user, int item) {
+        return inCategoryProbability(user, item, 0);
+    }
+
+    /** Probability that an in-category act of {@code user} in a drift epoch picks the item. */
+    public double inCategoryProbability(int user, int item, int epoch) {
         int c = categoryOf(item);
-        int r = rankOf(item);
+        int r = popularityRank(item, epoch);
         double p = (1 - cfg.tasteStrength) * skewedProbability(r, cfg.popularitySkew, perCategory(c));
         int g = taste(user, c);
         if (r % tastes == g) {
@@ -255,7 +330,7 @@ public final class SyntheticGenerator {
         if (rest > 0) {
             double perInterest = rest / (double) h * (1 - cfg.shiftProbability / 2) / cfg.interestsPerUser;
             for (int n = 0; n < cfg.interestsPerUser; n++) {
-                shares.merge(interest(s.user(), n), perInterest, Double::sum);
+                shares.merge(interest(s.user(), n, s.epoch()), perInterest, Double::sum);
             }
         }
         return shares;
@@ -267,13 +342,13 @@ public final class SyntheticGenerator {
      * probability (see {@link #categoryShares}).
      */
     public double oracleScore(UserState s, int horizon, int item) {
-        return score(categoryShares(s, horizon), s.user(), item);
+        return score(categoryShares(s, horizon), s, item);
     }
 
-    private double score(Map<Integer, Double> shares, int user, int item) {
+    private double score(Map<Integer, Double> shares, UserState s, int item) {
         double share = shares.getOrDefault(categoryOf(item), 0.0);
         double p = cfg.noise * popularProbability(item);
-        return share == 0 ? p : p + (1 - cfg.noise) * share * inCategoryProbability(user, item);
+        return share == 0 ? p : p + (1 - cfg.noise) * share * inCategoryProbability(s.user(), item, s.epoch());
     }
 
     /**
@@ -281,13 +356,19 @@ public final class SyntheticGenerator {
      * first (ties by item id), over the whole catalogue without scoring all of it: within a
      * category both terms of the score fall with rank, and within a taste group too, so the top
      * {@code k} allowed items of each weighted category, of the user's taste group in it and of
-     * the global popularity order hold the answer.
+     * the global popularity order hold the answer. After a drift the in-category term follows the
+     * epoch's popularity order and the noise term still the base order, so every item of the
+     * weighted categories is scored instead (a category's size each).
      */
     public Ranking oracleTopK(UserState s, int horizon, int k, IntPredicate allowed) {
         Map<Integer, Double> shares = categoryShares(s, horizon);
         Set<Integer> candidates = new HashSet<>();
         for (int c : shares.keySet()) {
             int per = perCategory(c);
+            if (s.epoch() != 0) {
+                take(per, allowed, candidates, per, r -> item(c, r));
+                continue;
+            }
             take(k, allowed, candidates, per, r -> item(c, r));
             int g = taste(s.user(), c);
             take(k, allowed, candidates, perGroup(c, g), j -> item(c, g + j * tastes));
@@ -296,7 +377,7 @@ public final class SyntheticGenerator {
         Integer[] items = candidates.toArray(new Integer[0]);
         Map<Integer, Double> scores = new HashMap<>();
         for (int item : items) {
-            scores.put(item, score(shares, s.user(), item));
+            scores.put(item, score(shares, s, item));
         }
         Arrays.sort(items, (a, b) -> {
             int c = Double.compare(scores.get(b), scores.get(a));
@@ -338,7 +419,7 @@ public final class SyntheticGenerator {
         EventIterator(long count) {
             this.count = count;
             for (int i = 0; i < sessions.length; i++) {
-                sessions[i] = newSession();
+                sessions[i] = newSession(0);
             }
         }
 
@@ -352,6 +433,7 @@ public final class SyntheticGenerator {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
+            int epoch = epochOf(emitted);
             int slot = rnd.nextInt(sessions.length);
             Session s = sessions[slot];
             if (s.remaining == s.shiftAt) {
@@ -360,7 +442,7 @@ public final class SyntheticGenerator {
             }
             BehaviorEvent e = new BehaviorEvent();
             e.userId = Integer.toString(s.user);
-            int item = rnd.nextDouble() < cfg.noise ? popularItem(rnd) : itemIn(s.user, s.category, rnd);
+            int item = rnd.nextDouble() < cfg.noise ? popularItem(rnd) : itemIn(s.user, s.category, epoch, rnd);
             e.itemId = Integer.toString(item);
             e.categoryId = Integer.toString(categoryOf(item));
             e.action = action();
@@ -369,23 +451,23 @@ public final class SyntheticGenerator {
             e.sessionId = e.userId + "-" + s.id;
             s.remaining--;
             UserState state = s.remaining > 0
-                    ? new UserState(s.user, s.category, s.remaining, s.shiftAt)
-                    : UserState.idle(s.user);
+                    ? new UserState(s.user, s.category, s.remaining, s.shiftAt, epoch)
+                    : UserState.idle(s.user, epoch);
             if (s.remaining <= 0) {
                 open.remove(s.user);
-                sessions[slot] = newSession();
+                sessions[slot] = newSession(epochOf(emitted + 1));
             }
             emitted++;
             return new Labeled(e, state);
         }
 
-        private Session newSession() {
+        private Session newSession(int epoch) {
             Session s = new Session();
             do {
                 s.user = 1 + skewedIndex(rnd, USER_SKEW, cfg.users);
             } while (!open.add(s.user));
             s.id = rnd.nextInt(1 << 30);
-            s.category = interest(s.user, rnd.nextInt(cfg.interestsPerUser));
+            s.category = interest(s.user, rnd.nextInt(cfg.interestsPerUser), epoch);
             s.remaining = 1 + (int) (-Math.log(1 - rnd.nextDouble()) * (cfg.meanSessionLength - 1));
             s.shiftAt = rnd.nextDouble() < cfg.shiftProbability && s.remaining > 2
                     ? s.remaining / 2

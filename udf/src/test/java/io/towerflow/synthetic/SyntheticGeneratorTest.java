@@ -95,16 +95,19 @@ class SyntheticGeneratorTest {
 
     @Test
     void oracleTopKIsTheBruteForceRankingOverTheWholeCatalogue() {
-        SyntheticGenerator g = small();
-        Set<Integer> excluded = Set.of(1, 2, 3, 8, 28);
-        List<SyntheticGenerator.UserState> states = List.of(
+        assertOracleTopKIsTheBruteForceRanking(small(), List.of(
                 new SyntheticGenerator.UserState(5, 7, 4, -1),
                 new SyntheticGenerator.UserState(6, 3, 6, 2),
-                SyntheticGenerator.UserState.idle(7));
+                SyntheticGenerator.UserState.idle(7)));
+    }
+
+    /** For each state and horizons 1 and 5: the oracle's top 50 is the brute-force ranking of all items. */
+    static void assertOracleTopKIsTheBruteForceRanking(SyntheticGenerator g, List<SyntheticGenerator.UserState> states) {
+        Set<Integer> excluded = Set.of(1, 2, 3, 8, 28);
         for (SyntheticGenerator.UserState s : states) {
             for (int horizon : new int[] {1, 5}) {
                 SyntheticGenerator.Ranking top = g.oracleTopK(s, horizon, 50, i -> !excluded.contains(i));
-                int[] brute = IntStream.rangeClosed(1, 2_000)
+                int[] brute = IntStream.rangeClosed(1, g.config().items)
                         .filter(i -> !excluded.contains(i))
                         .boxed()
                         .sorted(Comparator.comparingDouble((Integer i) -> -g.oracleScore(s, horizon, i))

@@ -40,11 +40,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +69,8 @@ public final class LocalDemo {
                     "                           (synthetic default: run until Ctrl-C; file default: the whole file)",
                     "  --rate N                 events per second to produce, 0 = as fast as possible (default 2000)",
                     "  --users N --items N --categories N --seed N   synthetic catalogue (10000/20000/100/42)",
+                    "  --drift-every N          synthetic population drift: every N events users' interests are drawn",
+                    "                           anew and the popular items of each category change (default 0: none)",
                     "  --model DIR              model version directory (default: newest under model-artifacts/)",
                     "  --bootstrap-servers H:P  use this Kafka instead of starting one",
                     "  --parallelism N          (default 2)",
@@ -77,6 +81,11 @@ public final class LocalDemo {
                     "  --retrain-every D        run a RetrainJob round every D (e.g. 2min) on the job's own feedback;",
                     "                           promoted versions are published and swapped in while the demo runs",
                     "  --retrain-margin M       promotion margin of those rounds (default 0.0)",
+                    "  --retrain-min-examples N  fewest feedback records a round trains on (default 1000)",
+                    "  --towerflow.retrain.<option> V   passed on to those rounds, e.g. --towerflow.retrain.epochs 2",
+                    "  --window D               window of the time series (lists, p50/p99, versions, HR@20 per window,",
+                    "                           swap vs steady p99) in the live output and the summary (default 5s)",
+                    "  --warmup D               lists emitted this long after the first one are not steady state (default 10s)",
                     "  --summary-json FILE      write the final figures as JSON",
                     "  --<towerflow option> V   any towerflow.* option, e.g. --towerflow.recommend.top-k 50");
 
@@ -92,6 +101,9 @@ public final class LocalDemo {
         System.exit(code);
     }
 
+    /** Windows on each side of a swap over which the HR@20 of the two versions is compared. */
+    static final int COMPARE_WINDOWS = 4;
+
     private static final class Run {
         private final ParameterTool params;
         private final Path workDir;
@@ -101,6 +113,13 @@ public final class LocalDemo {
         private long produced;
         private long producedValid;
         private long firstProducedMs;
+        private final long windowMs;
+        private final long warmupMs;
+        private final long driftEvery;
+        /** Wall time at which the first event of each drift epoch was produced. */
+        private final List<Long> epochStarts = new ArrayList<>();
+        /** What each retraining round did, from its summary, with the time it returned. */
+        private final List<ObjectNode> rounds = new CopyOnWriteArrayList<>();
         private final AtomicReference<Exception> sendError = new AtomicReference<>();
 
         Run(ParameterTool params) {
@@ -108,6 +127,15 @@ public final class LocalDemo {
             this.workDir = Paths.get(params.get("work-dir", ".run/demo")).toAbsolutePath();
             this.maxEvents = params.getLong("max-events", -1);
             this.rate = params.getDouble("rate", 2000);
+            this.windowMs = TimeUtils.parseDuration(params.get("window", "5s")).toMillis();
+            this.warmupMs = TimeUtils.parseDuration(params.get("warmup", "10s")).toMillis();
+            this.driftEvery = params.getLong("drift-every", 0);
+            if (windowMs <= 0 || warmupMs < 0 || driftEvery < 0) {
+                throw new IllegalArgumentException("need --window > 0, --warmup >= 0 and --drift-every >= 0");
+            }
+            if (driftEvery > 0 && params.has("events")) {
+                throw new IllegalArgumentException("--drift-every is for synthetic events only");
+            }
         }
 
         int call() throws Exception {
@@ -167,18 +195,15 @@ public final class LocalDemo {
                                     bootstrap,
                                     options.get(KafkaOptions.RECOMMENDATIONS_TOPIC),
                                     options.get(KafkaOptions.DLQ_TOPIC),
-                                    options.get(KafkaOptions.FEEDBACK_TOPIC));
+                                    options.get(KafkaOptions.FEEDBACK_TOPIC),
+                                    windowMs);
                     EventFeed feed = feed()) {
                 monitor.start();
                 exit = produceAndWatch(bootstrap, options, feed, monitor, cluster, job);
+                stopRetraining(retrainer); // before the summary, which lists the rounds
                 writeSummary(monitor);
             } finally {
-                if (retrainer != null) {
-                    retrainer.shutdown(); // no new rounds; one under way may finish
-                    if (!retrainer.awaitTermination(120, TimeUnit.SECONDS)) {
-                        retrainer.shutdownNow();
-                    }
-                }
+                stopRetraining(retrainer);
                 cluster.cancelJob(job).get(60, TimeUnit.SECONDS);
                 cluster.close();
                 log("job cancelled");
@@ -210,6 +235,7 @@ public final class LocalDemo {
             long lastProgressMs = System.currentTimeMillis();
             long lastDone = 0;
             firstProducedMs = System.currentTimeMillis();
+            long nextWindowLine = Long.MIN_VALUE;
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
                 while (true) {
                     JobStatus status = cluster.getJobStatus(job).get();
@@ -228,6 +254,12 @@ public final class LocalDemo {
                         long wall = System.currentTimeMillis();
                         byte[] key = null;
                         Long ts = null;
+                        if (driftEvery > 0 && produced % driftEvery == 0) {
+                            epochStarts.add(wall);
+                            if (produced > 0) {
+                                log(String.format("drift: epoch %d starts at event %,d", produced / driftEvery, produced));
+                            }
+                        }
                         if (item.event() != null) {
                             key = item.event().userId.getBytes(StandardCharsets.UTF_8);
                             ts = item.event().ts;
@@ -272,6 +304,19 @@ public final class LocalDemo {
                         lastReport = now;
                         lastCount = done;
                     }
+                    // a window's line once lists emitted 5 s after its end are visible (commits
+                    // come with checkpoints); its HR@20 still grows as later acts arrive
+                    long latest = monitor.lastEmittedTs();
+                    if (nextWindowLine == Long.MIN_VALUE && latest > 0) {
+                        nextWindowLine = latest - Math.floorMod(latest, windowMs);
+                    }
+                    while (nextWindowLine != Long.MIN_VALUE && latest >= nextWindowLine + windowMs + 5_000) {
+                        String line = monitor.windowLine(nextWindowLine);
+                        if (line != null) {
+                            log(line);
+                        }
+                        nextWindowLine += windowMs;
+                    }
                     if (!feed.hasNext()) {
                         if (done >= produced) {
                             log(String.format(
@@ -310,12 +355,28 @@ public final class LocalDemo {
                     }
                 }
             }
-            String[] args = {
+            // rounds warm-start from the highest version on model-updates, else the highest under
+            // the model root: publish the one the job starts with, or a round on a fresh broker
+            // would start from a version an earlier demo left in this work directory (the job
+            // ignores an update of the version it serves)
+            if (RetrainJob.run(new String[] {"--bootstrap-servers", bootstrap, "--publish", seeded.toString()},
+                    System.out, System.err) != 0) {
+                throw new IllegalStateException("could not publish " + seeded + " to model-updates");
+            }
+            Path roundSummary = workDir.resolve("retrain-round.json");
+            List<String> argList = new ArrayList<>(List.of(
                 "--bootstrap-servers", bootstrap,
                 "--model-root", root.toString(),
                 "--margin", params.get("retrain-margin", "0.0"),
-                "--min-examples", params.get("retrain-min-examples", "1000")
-            };
+                "--min-examples", params.get("retrain-min-examples", "1000"),
+                "--summary-json", roundSummary.toString()));
+            params.toMap().forEach((k, v) -> {
+                if (k.startsWith("towerflow.retrain.")) {
+                    argList.add("--" + k);
+                    argList.add(v);
+                }
+            });
+            String[] args = argList.toArray(new String[0]);
             log("retraining every " + every + " into " + root);
             ScheduledExecutorService s =
                     Executors.newSingleThreadScheduledExecutor(
@@ -327,13 +388,41 @@ public final class LocalDemo {
             s.scheduleWithFixedDelay(
                     () -> {
                         log("retrain round starts");
+                        long t0 = System.currentTimeMillis();
+                        try {
+                            Files.deleteIfExists(roundSummary);
+                        } catch (java.io.IOException e) {
+                            log("cannot delete " + roundSummary + ": " + e);
+                        }
                         int code = RetrainJob.run(args, System.out, System.err);
+                        long t1 = System.currentTimeMillis();
                         log("retrain round ended (exit " + code + ")");
+                        ObjectNode round = JsonCodec.mapper().createObjectNode();
+                        round.put("startedAt", t0);
+                        round.put("endedAt", t1);
+                        round.put("exit", code);
+                        try {
+                            if (Files.exists(roundSummary)) {
+                                round.set("summary", JsonCodec.mapper().readTree(roundSummary.toFile()));
+                            }
+                        } catch (java.io.IOException e) {
+                            log("cannot read " + roundSummary + ": " + e);
+                        }
+                        rounds.add(round);
                     },
                     periodMs,
                     periodMs,
                     TimeUnit.MILLISECONDS);
             return s;
+        }
+
+        private static void stopRetraining(ScheduledExecutorService retrainer) throws InterruptedException {
+            if (retrainer != null && !retrainer.isTerminated()) {
+                retrainer.shutdown(); // no new rounds; one under way may finish
+                if (!retrainer.awaitTermination(120, TimeUnit.SECONDS)) {
+                    retrainer.shutdownNow();
+                }
+            }
         }
 
         /**
@@ -389,13 +478,15 @@ public final class LocalDemo {
             cfg.items = params.getInt("items", cfg.items);
             cfg.categories = params.getInt("categories", cfg.categories);
             cfg.seed = params.getLong("seed", cfg.seed);
+            cfg.driftEvery = driftEvery;
             cfg.startTs = System.currentTimeMillis();
             // event time advances about as fast as the wall clock: brokers refuse timestamps far
             // in the future (log.message.timestamp.after.max.ms, 1 h by default)
             cfg.meanGapMs = rate > 0 ? Math.max(1, Math.round(1000 / rate)) : 1;
             log(String.format(
-                    "synthetic events: %,d users, %,d items, %,d categories, seed %d",
-                    cfg.users, cfg.items, cfg.categories, cfg.seed));
+                    "synthetic events: %,d users, %,d items, %,d categories, seed %d%s",
+                    cfg.users, cfg.items, cfg.categories, cfg.seed,
+                    driftEvery > 0 ? String.format(", drift every %,d events", driftEvery) : ""));
             return EventFeed.synthetic(cfg, maxEvents < 0 ? Long.MAX_VALUE : maxEvents);
         }
 
@@ -461,12 +552,18 @@ public final class LocalDemo {
             s.putPOJO("versionsServed", monitor.versionsServed());
             ObjectNode hr = s.putObject("onlineHR@20ByVersion");
             monitor.onlineHitRateByVersion().forEach((v, r) -> hr.put(v, Math.round(r * 10_000) / 10_000.0));
-            s.put("source", params.get("events", "synthetic"));
+            s.put("source", params.get("events", driftEvery > 0 ? "synthetic, drift every " + driftEvery + " events" : "synthetic"));
             s.put("rate", rate);
             s.put("parallelism", params.getInt("parallelism", 2));
             s.put("wallSeconds", (System.currentTimeMillis() - started) / 1000.0);
+            monitor.timeline(t -> {
+                TimelineReport.write(s, t, warmupMs, COMPARE_WINDOWS, epochStarts, driftEvery, rounds);
+                return null;
+            });
             String json = JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s);
-            log("summary " + json.replaceAll("\\s+", " "));
+            ObjectNode brief = s.deepCopy();
+            brief.remove(List.of("windows", "retrainRounds"));
+            log("summary (without the windows and rounds) " + brief.toString());
             String file = params.get("summary-json");
             if (file != null) {
                 Path f = Paths.get(file);

@@ -26,10 +26,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * Reads what the job made visible ({@code read_committed}): the lists and the dead letters, and
  * measures for each list the time from when its event was produced to when it was emitted
  * (processing latency) and to when it became visible (which adds the wait for the checkpoint
- * that commits the sink's transaction).
+ * that commits the sink's transaction). Keeps a time series of fixed windows of emit time (lists,
+ * emit latency, versions, prequential HR@20 of the acts that followed the window's lists), see
+ * {@link Timeline}.
  */
 final class OutputMonitor implements AutoCloseable {
     static final int HIT_K = 20;
+    private final Timeline timeline;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String recommendationsTopic;
     private final String feedbackTopic;
@@ -44,10 +47,12 @@ final class OutputMonitor implements AutoCloseable {
     private final List<Long> visibleLatencies = new ArrayList<>();
     private volatile String modelVersion = "";
     private volatile long lastOutputMs;
+    private volatile long lastEmittedTs;
     private final Thread thread;
     private volatile boolean running = true;
 
-    OutputMonitor(String bootstrap, String recommendationsTopic, String dlqTopic, String feedbackTopic) {
+    OutputMonitor(String bootstrap, String recommendationsTopic, String dlqTopic, String feedbackTopic, long windowMs) {
+        this.timeline = new Timeline(windowMs);
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -90,11 +95,13 @@ final class OutputMonitor implements AutoCloseable {
                                 long[] ah = actsAndHitsByVersion.computeIfAbsent(f.shownModelVersion, v -> new long[2]);
                                 ah[0]++;
                                 ah[1] += f.hitAt(HIT_K) ? 1 : 0;
+                                timeline.act(f.shownTs, f.shownModelVersion, f.hitAt(HIT_K));
                             }
                         }
                     } else if (r.topic().equals(recommendationsTopic)) {
                         Recommendation rec = JsonCodec.parseRecommendation(r.value());
                         modelVersion = rec.modelVersion;
+                        lastEmittedTs = Math.max(lastEmittedTs, rec.emittedTs);
                         synchronized (this) {
                             versionsServed.add(rec.modelVersion);
                         }
@@ -106,6 +113,7 @@ final class OutputMonitor implements AutoCloseable {
                                 emitLatencies.add(Math.max(0, rec.emittedTs - at));
                                 visibleLatencies.add(Math.max(0, now - at));
                             }
+                            timeline.list(rec.emittedTs, rec.modelVersion, at == null ? -1 : Math.max(0, rec.emittedTs - at));
                         }
                         lists.incrementAndGet();
                     } else {
@@ -137,6 +145,28 @@ final class OutputMonitor implements AutoCloseable {
         Map<String, Double> out = new java.util.LinkedHashMap<>();
         actsAndHitsByVersion.forEach((v, ah) -> out.put(v, ah[0] == 0 ? 0.0 : (double) ah[1] / ah[0]));
         return out;
+    }
+
+    /** Applies {@code f} to the time series while nothing is added to it. */
+    synchronized <T> T timeline(java.util.function.Function<Timeline, T> f) {
+        return f.apply(timeline);
+    }
+
+    /** Latest emit time of a list seen; 0 before the first. */
+    long lastEmittedTs() {
+        return lastEmittedTs;
+    }
+
+    /** A short line about the window that starts at {@code start}; null when it has no lists. */
+    synchronized String windowLine(long start) {
+        Timeline.Window w = timeline.window(start);
+        if (w == null || w.lists == 0) {
+            return null;
+        }
+        double hr = w.hitRate();
+        return String.format("window %tT | lists %,d | p50 %d ms p99 %d ms | %s | HR@20 %s (%,d acts so far)",
+                start, w.lists, w.latency(0.5), w.latency(0.99),
+                String.join(",", w.versions), Double.isNaN(hr) ? "-" : String.format("%.3f", hr), w.acts());
     }
 
     synchronized List<String> versionsServed() {
