@@ -201,7 +201,7 @@ public final class EvaluateCommand {
                 }
                 Map<String, Double> metrics = manifestMetrics(trained, results, shift, cases.size());
                 if (t.outGiven && evaluated == null) {
-                    TrainCommand.writeVersion(t, parent, model, train, catalogue, metrics, out);
+                    TrainCommand.writeVersion(t.out, t.version, parent, model, train, catalogue, metrics, out);
                 }
                 if (t.summaryJson != null) {
                     writeSummary(o, source, split, catalogue, trained, results, shift, t.summaryJson);
@@ -237,20 +237,13 @@ public final class EvaluateCommand {
         // the job loads a version from disk: write this one to a scratch directory first
         Path scratch = Files.createTempDirectory("towerflow-eval-");
         try {
-            Path dir = TrainCommand.writeVersion(scratchOptions(o.train, scratch), null, model, train, catalogue,
+            Path dir = TrainCommand.writeVersion(scratch, o.train.version, null, model, train, catalogue,
                     Map.of(), new PrintStream(PrintStream.nullOutputStream()));
             return IntentShift.measure(dir, serving, generator, cases, o.intentShiftUsers, o.intentShiftEvents,
                     TOP_K, o.train.seed);
         } finally {
             ModelArtifacts.deleteRecursively(scratch);
         }
-    }
-
-    private static TrainCommand.Options scratchOptions(TrainCommand.Options t, Path root) {
-        TrainCommand.Options s = new TrainCommand.Options();
-        s.out = root;
-        s.version = t.version;
-        return s;
     }
 
     static void printTable(List<MethodResult> results, PrintStream out) {

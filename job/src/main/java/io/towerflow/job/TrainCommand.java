@@ -365,7 +365,7 @@ public final class TrainCommand {
             metrics.put(k + ".random", hr.random());
             metrics.put(k + ".popularity", hr.popularity());
             metrics.put("heldOut.queries", (double) hr.queries());
-            Path dir = writeVersion(o, parent, model, train, catalogue, metrics, out);
+            Path dir = writeVersion(o.out, o.version, parent, model, train, catalogue, metrics, out);
 
             if (o.summaryJson != null) {
                 writeSummary(o, source, train, result, hr, dir);
@@ -421,10 +421,15 @@ public final class TrainCommand {
         return parent == null ? TwoTowerModel.create(config, Device.cpu(), o.seed) : parent.loadModel(Device.cpu());
     }
 
-    /** Trains {@code model} on {@code train} with progress lines every 100 steps. */
+    /**
+     * Trains {@code model} on {@code train} with a progress line every 100 steps, or more often
+     * when the whole run has fewer than 5,000 steps (50 lines at least).
+     */
     static TwoTowerTrainer.Result fit(Options o, TwoTowerModel model, TrainingExamples train, PrintStream out,
             Consumer<TwoTowerTrainer.Progress> listener) {
-        TwoTowerTrainer.Result result = new TwoTowerTrainer(model, o.trainerOptions(out, 100, listener)).fit(train);
+        long steps = (long) o.epochs * ((train.size() + o.batchSize - 1) / o.batchSize);
+        int every = (int) Math.max(1, Math.min(100, steps / 50));
+        TwoTowerTrainer.Result result = new TwoTowerTrainer(model, o.trainerOptions(out, every, listener)).fit(train);
         out.printf(Locale.ROOT, "trained: %d steps, %,d examples in %.1f s (%.0f examples/s), loss %.4f -> %.4f%n",
                 result.steps(), result.examples(), result.seconds(), result.examplesPerSecond(),
                 result.firstLoss(), result.lastLoss());
@@ -442,20 +447,21 @@ public final class TrainCommand {
         return metrics;
     }
 
-    /** Writes version {@code o.version} under {@code o.out} and verifies it; returns its directory. */
-    static Path writeVersion(Options o, ModelArtifacts parent, TwoTowerModel model, TrainingExamples train,
-            ItemCatalogue catalogue, Map<String, Double> metrics, PrintStream out) throws IOException, InvalidModelException {
+    /** Writes {@code version} under {@code root} and verifies it; returns its directory. */
+    static Path writeVersion(Path root, String version, ModelArtifacts parent, TwoTowerModel model,
+            TrainingExamples train, ItemCatalogue catalogue, Map<String, Double> metrics, PrintStream out)
+            throws IOException, InvalidModelException {
         Map<String, Double> finite = new LinkedHashMap<>(metrics);
         finite.values().removeIf(v -> v.isNaN() || v.isInfinite());
         ModelManifest manifest = new ModelManifest(
-                o.version,
+                version,
                 parent == null ? null : parent.manifest().version(),
                 Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 model.config(),
                 train.window(),
                 finite,
                 Map.of());
-        Path dir = ModelArtifacts.write(o.out, manifest, model, catalogue);
+        Path dir = ModelArtifacts.write(root, manifest, model, catalogue);
         ModelArtifacts.load(dir); // verify what was written
         out.println("wrote " + dir + " (" + Files.size(dir.resolve(ModelArtifacts.PARAMETERS)) / 1024 + " KiB of parameters)");
         return dir;

@@ -516,22 +516,6 @@ public final class TrainingExamples {
         return itemIds[itemIndex];
     }
 
-    /**
-     * The dense item index of each id of {@code catalogue} (-1 for an id these events do not
-     * hold), in catalogue order.
-     */
-    public int[] itemIndexes(ItemCatalogue catalogue) {
-        Map<String, Integer> index = new HashMap<>(itemIds.length * 2);
-        for (int i = 0; i < itemIds.length; i++) {
-            index.put(itemIds[i], i);
-        }
-        int[] out = new int[catalogue.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = index.getOrDefault(catalogue.itemId(i), -1);
-        }
-        return out;
-    }
-
     public String targetItemId(int example) {
         return itemIds[eventItem[positions[example]]];
     }
