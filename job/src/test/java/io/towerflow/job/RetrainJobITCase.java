@@ -98,8 +98,8 @@ class RetrainJobITCase {
             // an aborted transaction: a read_committed reader never sees it
             producer.beginTransaction();
             for (Feedback f : feedback.subList(0, 500)) {
-                Feedback g = SyntheticFeedback.of(
-                        new BehaviorEvent(f.userId, "999999", f.action, f.ts, f.categoryId), new UserHistory());
+                Feedback g = new UserHistory()
+                        .feedbackFor(new BehaviorEvent(f.userId, "999999", f.action, f.ts, f.categoryId), null);
                 producer.send(new ProducerRecord<>(feedbackTopic, null, f.ts, g.userId, JsonCodec.feedback(g)));
             }
             producer.flush();

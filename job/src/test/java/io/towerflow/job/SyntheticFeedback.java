@@ -32,24 +32,10 @@ final class SyntheticFeedback {
             BehaviorEvent e = events.next();
             UserHistory before = history.getOrDefault(e.userId, new UserHistory());
             if (i >= skip) {
-                out.add(of(e, before));
+                out.add(before.feedbackFor(e, null));
             }
             history.put(e.userId, before.append(e, historyLength));
         }
         return out;
-    }
-
-    static Feedback of(BehaviorEvent e, UserHistory before) {
-        Feedback f = new Feedback();
-        f.userId = e.userId;
-        f.itemId = e.itemId;
-        f.categoryId = e.categoryId;
-        f.action = e.action;
-        f.ts = e.ts;
-        f.historyItemIds = before.itemIds;
-        f.historyCategoryIds = before.categoryIds;
-        f.historyActions = before.actions;
-        f.historyTs = before.ts;
-        return f;
     }
 }

@@ -393,23 +393,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     }
 
     private Feedback feedback(BehaviorEvent e, UserHistory before, ShownList shown) {
-        Feedback f = new Feedback();
-        f.userId = e.userId;
-        f.itemId = e.itemId;
-        f.categoryId = e.categoryId;
-        f.action = e.action;
-        f.ts = e.ts;
-        f.historyItemIds = before.itemIds;
-        f.historyCategoryIds = before.categoryIds;
-        f.historyActions = before.actions;
-        f.historyTs = before.ts;
-        if (shown != null) {
-            f.shownModelVersion = shown.modelVersion;
-            f.shownTs = shown.emittedTs;
-            f.shownSize = shown.itemIds.length;
-            f.shownRank = Arrays.asList(shown.itemIds).indexOf(e.itemId) + 1;
+        Feedback f = before.feedbackFor(e, shown);
+        if (f.wasShown()) {
             onlineHitRates
-                    .computeIfAbsent(shown.modelVersion, v -> new OnlineHitRate(getMetricGroup(), v))
+                    .computeIfAbsent(f.shownModelVersion, v -> new OnlineHitRate(getMetricGroup(), v))
                     .record(f.shownRank > 0);
         }
         return f;

@@ -1,6 +1,7 @@
 package io.towerflow.operators;
 
 import io.towerflow.records.BehaviorEvent;
+import io.towerflow.records.Feedback;
 
 import java.util.Arrays;
 import java.util.HashSet;
@@ -37,6 +38,30 @@ public class UserHistory {
         h.actions[keep] = e.action.code();
         h.ts[keep] = e.ts;
         return h;
+    }
+
+    /**
+     * The training example of {@code e} acting on top of this history (the history before the
+     * act), judged against {@code shown}, the last list the user was shown (null when none).
+     */
+    public Feedback feedbackFor(BehaviorEvent e, ShownList shown) {
+        Feedback f = new Feedback();
+        f.userId = e.userId;
+        f.itemId = e.itemId;
+        f.categoryId = e.categoryId;
+        f.action = e.action;
+        f.ts = e.ts;
+        f.historyItemIds = itemIds;
+        f.historyCategoryIds = categoryIds;
+        f.historyActions = actions;
+        f.historyTs = ts;
+        if (shown != null) {
+            f.shownModelVersion = shown.modelVersion;
+            f.shownTs = shown.emittedTs;
+            f.shownSize = shown.itemIds.length;
+            f.shownRank = Arrays.asList(shown.itemIds).indexOf(e.itemId) + 1;
+        }
+        return f;
     }
 
     /** The distinct items of this history. */
