@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.towerflow.job.eval.EventFiles;
 import io.towerflow.model.Evaluation;
+import io.towerflow.model.IdHashing;
 import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.ItemCatalogue;
 import io.towerflow.model.ModelArtifacts;
@@ -29,6 +30,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -39,7 +41,8 @@ import java.util.function.Consumer;
  *
  * <pre>
  * TrainCommand (--events FILE | --synthetic) [--out model-artifacts] [--version NAME]
- *              [--parent DIR] [--epochs 4] [--batch-size 512] [--seed 42] [--max-events N]
+ *              [--parent DIR] [--epochs 8] [--validation-users 2000] [--batch-size 512]
+ *              [--seed 42] [--max-events N]
  *              [--summary-json FILE] [--eval-k 20] [--learning-rate 0.002]
  *              [--embedding-learning-rate 0.02] [--logq streaming|counts|none]
  *              [--schedule constant|cosine] [--threads 1]
@@ -61,7 +64,8 @@ public final class TrainCommand {
     /** The options every training command takes. */
     static final String TRAINING_USAGE =
             "(--events FILE | --synthetic) [--out DIR] [--version NAME] [--parent DIR]"
-                    + " [--epochs N] [--batch-size N] [--seed N] [--max-events N] [--summary-json FILE]"
+                    + " [--epochs MAX] [--validation-users N] [--batch-size N] [--seed N] [--max-events N]"
+                    + " [--summary-json FILE]"
                     + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
                     + " [--schedule constant|cosine]"
                     + " [--threads N] [--item-buckets N] [--category-buckets N] [--user-buckets N]"
@@ -77,7 +81,7 @@ public final class TrainCommand {
         static final Set<String> VALUE_OPTIONS = Set.of(
                 "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
                 "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
-                "--logq", "--schedule", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
+                "--logq", "--schedule", "--validation-users", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
                 "--synthetic-users", "--synthetic-items", "--synthetic-categories");
 
@@ -87,7 +91,9 @@ public final class TrainCommand {
         boolean outGiven;
         String version;
         Path parent;
-        int epochs = 4;
+        /** The most epochs; with validation users, training stops at the first that does not improve. */
+        int epochs = 8;
+        int validationUsers = 2_000;
         int batchSize = 512;
         long seed = 42;
         long maxEvents = -1;
@@ -159,6 +165,7 @@ public final class TrainCommand {
                 case "--version": version = v; break;
                 case "--parent": parent = Paths.get(v); break;
                 case "--epochs": epochs = positive(a, v); break;
+                case "--validation-users": validationUsers = (int) Math.min(Integer.MAX_VALUE, Math.max(0, parseLong(a, v))); break;
                 case "--batch-size": batchSize = positive(a, v); break;
                 case "--seed": seed = parseLong(a, v); break;
                 case "--max-events": maxEvents = parseLong(a, v); break;
@@ -351,7 +358,7 @@ public final class TrainCommand {
                 train.size(), split.heldOut().size(), train.catalogue().size());
 
         try (TwoTowerModel model = newModel(o, config, parent, out)) {
-            TwoTowerTrainer.Result result = fit(o, model, train, out, null);
+            Fitted fitted = fit(o, model, train, out, null);
             ItemCatalogue catalogue = train.catalogue();
             Evaluation.HitRates hr;
             try (ServingModel serving = ServingModel.ofUnsaved(o.version, model, catalogue)) {
@@ -359,7 +366,7 @@ public final class TrainCommand {
             }
             out.println("held out: " + hr);
 
-            Map<String, Double> metrics = trainingMetrics(result);
+            Map<String, Double> metrics = trainingMetrics(fitted);
             String k = "heldOut.hr@" + o.evalK;
             metrics.put(k + ".model", hr.model());
             metrics.put(k + ".random", hr.random());
@@ -368,7 +375,7 @@ public final class TrainCommand {
             Path dir = writeVersion(o.out, o.version, parent, model, train, catalogue, metrics, out);
 
             if (o.summaryJson != null) {
-                writeSummary(o, source, train, result, hr, dir);
+                writeSummary(o, source, train, fitted, hr, dir);
                 out.println("summary " + o.summaryJson);
             }
         }
@@ -422,25 +429,78 @@ public final class TrainCommand {
     }
 
     /**
-     * Trains {@code model} on {@code train} with a progress line every 100 steps, or more often
-     * when the whole run has fewer than 5,000 steps (50 lines at least).
+     * What {@link #fit} did: the trainer's run, the epoch whose parameters the model holds and
+     * its validation HR@20 (NaN without validation).
      */
-    static TwoTowerTrainer.Result fit(Options o, TwoTowerModel model, TrainingExamples train, PrintStream out,
+    record Fitted(TwoTowerTrainer.Result run, int epochsKept, double validationHitRate) {}
+
+    /**
+     * Trains {@code model} on {@code train} with a progress line every 100 steps, or more often
+     * when the whole run has fewer than 5,000 steps (50 lines at least). With validation users,
+     * the last training event of a seeded sample of about that many users is held out of
+     * training; after every epoch the model's HR@20 on them is measured, training stops at the
+     * first epoch that does not improve it, and the model goes back to the best epoch (early
+     * stopping: the towers memorise individual examples, see docs/model.md).
+     */
+    static Fitted fit(Options o, TwoTowerModel model, TrainingExamples train, PrintStream out,
             Consumer<TwoTowerTrainer.Progress> listener) {
-        long steps = (long) o.epochs * ((train.size() + o.batchSize - 1) / o.batchSize);
+        TrainingExamples fitOn = train;
+        List<Evaluation.HeldOut> validation = List.of();
+        if (o.validationUsers > 0) {
+            int users = train.userCount();
+            long seed = o.seed;
+            TrainingExamples.Split split = train.splitLastPerUser(1,
+                    u -> Math.floorMod(IdHashing.mix32(u * 0x9E3779B9 + (int) seed), users) < o.validationUsers);
+            fitOn = split.train();
+            validation = Evaluation.heldOut(split.heldOut());
+        }
+        long steps = (long) o.epochs * ((fitOn.size() + o.batchSize - 1) / o.batchSize);
         int every = (int) Math.max(1, Math.min(100, steps / 50));
-        TwoTowerTrainer.Result result = new TwoTowerTrainer(model, o.trainerOptions(out, every, listener)).fit(train);
+        TwoTowerTrainer trainer = new TwoTowerTrainer(model, o.trainerOptions(out, every, listener));
+        TwoTowerTrainer.Result result;
+        double[] best = {Double.NaN};
+        int[] bestEpoch = {0};
+        float[][][] bestParameters = new float[1][][];
+        if (validation.isEmpty()) {
+            result = trainer.fit(fitOn);
+            bestEpoch[0] = result.epochs();
+        } else {
+            ItemCatalogue catalogue = fitOn.catalogue();
+            List<Evaluation.HeldOut> pairs = validation;
+            result = trainer.fit(fitOn, epoch -> {
+                double hr;
+                try (ServingModel s = ServingModel.ofUnsaved("validation", model, catalogue)) {
+                    hr = Evaluation.hitRates(s, pairs, 20).model();
+                }
+                boolean better = !(hr <= best[0]);
+                out.printf(Locale.ROOT, "epoch %d: validation HR@20 %.4f (%d users)%s%n", epoch, hr, pairs.size(),
+                        better ? "" : ", not better than epoch " + bestEpoch[0] + ": stop");
+                if (better) {
+                    best[0] = hr;
+                    bestEpoch[0] = epoch;
+                    bestParameters[0] = epoch < o.epochs ? model.snapshot() : null;
+                }
+                return better;
+            });
+            if (bestEpoch[0] < result.epochs()) {
+                model.restore(bestParameters[0]);
+                out.printf(Locale.ROOT, "kept the parameters of epoch %d%n", bestEpoch[0]);
+            }
+        }
         out.printf(Locale.ROOT, "trained: %d steps, %,d examples in %.1f s (%.0f examples/s), loss %.4f -> %.4f%n",
                 result.steps(), result.examples(), result.seconds(), result.examplesPerSecond(),
                 result.firstLoss(), result.lastLoss());
-        return result;
+        return new Fitted(result, bestEpoch[0], best[0]);
     }
 
     /** The manifest metrics of a training run. */
-    static Map<String, Double> trainingMetrics(TwoTowerTrainer.Result result) {
+    static Map<String, Double> trainingMetrics(Fitted fitted) {
+        TwoTowerTrainer.Result result = fitted.run();
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("train.examples", (double) result.examples());
         metrics.put("train.epochs", (double) result.epochs());
+        metrics.put("train.epochsKept", (double) fitted.epochsKept());
+        metrics.put("train.validationHR@20", fitted.validationHitRate());
         metrics.put("train.firstLoss", result.firstLoss());
         metrics.put("train.lastLoss", result.lastLoss());
         metrics.put("train.examplesPerSecond", result.examplesPerSecond());
@@ -468,7 +528,8 @@ public final class TrainCommand {
     }
 
     private static void writeSummary(Options o, Map<String, Object> source, TrainingExamples train,
-            TwoTowerTrainer.Result result, Evaluation.HitRates hr, Path dir) throws IOException {
+            Fitted fitted, Evaluation.HitRates hr, Path dir) throws IOException {
+        TwoTowerTrainer.Result result = fitted.run();
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode s = mapper.createObjectNode();
         s.put("version", o.version);
@@ -476,6 +537,7 @@ public final class TrainCommand {
         s.set("source", mapper.valueToTree(source));
         s.put("examples", train.size());
         s.put("epochs", result.epochs());
+        s.put("epochsKept", fitted.epochsKept());
         s.put("steps", result.steps());
         s.put("firstLoss", result.firstLoss());
         s.put("lastLoss", result.lastLoss());

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 
 /**
  * Trains a {@link TwoTowerModel} with an in-batch sampled softmax (Yi et al., RecSys 2019): in a
@@ -203,6 +204,15 @@ public final class TwoTowerTrainer {
 
     /** Trains on {@code data} for {@code options.epochs()} epochs; the model holds the result. */
     public Result fit(TrainingExamples data) {
+        return fit(data, epoch -> true);
+    }
+
+    /**
+     * Trains on {@code data} for at most {@code options.epochs()} epochs; after each epoch (its
+     * tables written back into the model) {@code afterEpoch} is called with the epoch's number
+     * and training stops when it returns false (early stopping). The model holds the result.
+     */
+    public Result fit(TrainingExamples data, IntPredicate afterEpoch) {
         float[] negLogQ = options.logQ() == LogQ.COUNTS ? countedNegLogQ(data) : new float[data.itemIds.length];
         int[] itemKey = null;
         if (options.logQ() == LogQ.STREAMING) {
@@ -245,6 +255,7 @@ public final class TwoTowerTrainer {
         int windowSteps = 0;
         long windowExamples = 0;
         long windowStart = started;
+        int epochsRun = 0;
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
             shuffle(order, random);
             double epochLoss = 0;
@@ -291,6 +302,15 @@ public final class TwoTowerTrainer {
             }
             epochLosses[epoch - 1] = epochSteps == 0 ? Double.NaN : epochLoss / epochSteps;
             flushTables();
+            epochsRun = epoch;
+            long paused = System.nanoTime();
+            boolean go = afterEpoch.test(epoch);
+            paused = System.nanoTime() - paused;
+            started += paused; // the caller's time (e.g. validation) is not training time
+            windowStart += paused;
+            if (!go) {
+                break;
+            }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         int lastCount = (int) Math.min(steps, lastWindow.length);
@@ -299,8 +319,8 @@ public final class TwoTowerTrainer {
             last += lastWindow[i];
         }
         double first = firstWindow.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-        return new Result(steps, examples, options.epochs(), first,
-                lastCount == 0 ? Double.NaN : last / lastCount, epochLosses, seconds,
+        return new Result(steps, examples, epochsRun, first,
+                lastCount == 0 ? Double.NaN : last / lastCount, Arrays.copyOf(epochLosses, epochsRun), seconds,
                 examples / Math.max(1e-9, seconds));
     }
 

@@ -77,4 +77,34 @@ class TwoTowerTrainerTest {
             assertEquals("parent", ModelArtifacts.load(child).manifest().parent());
         }
     }
+
+    @Test
+    void stopsWhenTheEpochCallbackSaysSoAndASnapshotRestoresTheParameters() throws Exception {
+        TrainingExamples train = TestModels.plantedSplit().train();
+        try (TwoTowerModel m = TwoTowerModel.create(PlantedData.testConfig(), Device.cpu(), 5)) {
+            List<Integer> seen = new ArrayList<>();
+            float[][][] afterFirst = new float[1][][];
+            TwoTowerTrainer.Result r = new TwoTowerTrainer(m, TestModels.options(5)).fit(train, epoch -> {
+                seen.add(epoch);
+                if (epoch == 1) {
+                    afterFirst[0] = m.snapshot();
+                }
+                return epoch < 2;
+            });
+            assertEquals(List.of(1, 2), seen);
+            assertEquals(2, r.epochs());
+            assertEquals(2, r.epochLosses().length);
+            assertEquals(2L * train.size(), r.examples());
+            ByteArrayOutputStream second = new ByteArrayOutputStream();
+            m.saveParameters(second);
+            m.restore(afterFirst[0]);
+            ByteArrayOutputStream restored = new ByteArrayOutputStream();
+            m.saveParameters(restored);
+            assertTrue(!java.util.Arrays.equals(second.toByteArray(), restored.toByteArray()));
+            float[][] now = m.snapshot();
+            for (int i = 0; i < now.length; i++) {
+                assertArrayEquals(afterFirst[0][i], now[i], 0f, "parameter " + i);
+            }
+        }
+    }
 }
