@@ -67,7 +67,7 @@ public final class TrainCommand {
                     + " [--epochs MAX] [--validation-users N] [--batch-size N] [--seed N] [--max-events N]"
                     + " [--summary-json FILE]"
                     + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
-                    + " [--schedule constant|cosine]"
+                    + " [--schedule constant|cosine] [--uniform-negatives N]"
                     + " [--threads N] [--item-buckets N] [--category-buckets N] [--user-buckets N]"
                     + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
@@ -81,7 +81,7 @@ public final class TrainCommand {
         static final Set<String> VALUE_OPTIONS = Set.of(
                 "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
                 "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
-                "--logq", "--schedule", "--validation-users", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
+                "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
                 "--synthetic-users", "--synthetic-items", "--synthetic-categories");
 
@@ -103,6 +103,8 @@ public final class TrainCommand {
         float embeddingLearningRate = TwoTowerTrainer.Options.defaults().embeddingLearningRate();
         TwoTowerTrainer.LogQ logQ = TwoTowerTrainer.Options.defaults().logQ();
         TwoTowerTrainer.Schedule schedule = TwoTowerTrainer.Options.defaults().schedule();
+        /** Uniformly drawn extra negatives per step (mixed negative sampling); 0 = in-batch only. */
+        int uniformNegatives = 0;
         /** Intra-op threads of libtorch; 1 measured fastest on 2 cores (the step's Java half competes). */
         int threads = 1;
         Integer itemBuckets;
@@ -174,6 +176,7 @@ public final class TrainCommand {
                 case "--embedding-learning-rate": embeddingLearningRate = (float) number(a, v, false); break;
                 case "--logq": logQ = choice(TwoTowerTrainer.LogQ.class, a, v); break;
                 case "--schedule": schedule = choice(TwoTowerTrainer.Schedule.class, a, v); break;
+                case "--uniform-negatives": uniformNegatives = (int) Math.min(1 << 16, Math.max(0, parseLong(a, v))); break;
                 case "--threads": threads = positive(a, v); break;
                 case "--item-buckets": itemBuckets = positive(a, v); break;
                 case "--category-buckets": categoryBuckets = positive(a, v); break;
@@ -247,6 +250,7 @@ public final class TrainCommand {
                     .withLearningRates(learningRate, embeddingLearningRate)
                     .withLogQ(logQ)
                     .withSchedule(schedule)
+                    .withUniformNegatives(uniformNegatives)
                     .withProgress(progress, logEvery)
                     .withListener(listener);
         }

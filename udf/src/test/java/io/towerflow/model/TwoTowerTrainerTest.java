@@ -44,6 +44,32 @@ class TwoTowerTrainerTest {
     }
 
     @Test
+    void mixedNegativesLearnThePlantedInterestsDeterministically() throws Exception {
+        TrainingExamples.Split split = TestModels.plantedSplit();
+        byte[][] params = new byte[2][];
+        Path version = null;
+        for (int run = 0; run < 2; run++) {
+            try (TwoTowerModel m = TwoTowerModel.create(PlantedData.testConfig(), Device.cpu(), 3)) {
+                TwoTowerTrainer.Result r = new TwoTowerTrainer(m, TestModels.options(5).withUniformNegatives(64))
+                        .fit(split.train());
+                assertTrue(r.lastLoss() < r.firstLoss() - 0.5, r.toString());
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                m.saveParameters(out);
+                params[run] = out.toByteArray();
+                if (run == 0) {
+                    version = TestModels.write(root, "mixed", null, m, split.train());
+                }
+            }
+        }
+        assertArrayEquals(params[0], params[1], "same seed, same uniform draws, same model");
+        try (ServingModel s = ServingModel.load(version, Device.cpu())) {
+            Evaluation.HitRates hr = Evaluation.hitRates(s, Evaluation.heldOut(split.heldOut()), 10);
+            assertTrue(hr.model() > 5 * hr.random(), hr.toString());
+            assertTrue(hr.model() > 2 * hr.popularity(), hr.toString());
+        }
+    }
+
+    @Test
     void sameSeedSameModel() throws Exception {
         TrainingExamples train = TestModels.plantedSplit().train();
         double[][] losses = new double[2][];
