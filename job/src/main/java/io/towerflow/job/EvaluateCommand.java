@@ -169,7 +169,7 @@ public final class EvaluateCommand {
         }
 
         List<double[]> lossCurve = new ArrayList<>();
-        TwoTowerTrainer.Result trained = null;
+        TrainCommand.Fitted trained = null;
         try (TwoTowerModel model = evaluated != null ? evaluated.loadModel(Device.cpu())
                 : TrainCommand.newModel(t, config, parent, out)) {
             if (evaluated == null) {
@@ -201,7 +201,7 @@ public final class EvaluateCommand {
                 }
                 Map<String, Double> metrics = manifestMetrics(trained, results, shift, cases.size());
                 if (t.outGiven && evaluated == null) {
-                    TrainCommand.writeVersion(t, parent, model, train, catalogue, metrics, out);
+                    TrainCommand.writeVersion(t.out, t.version, parent, model, train, catalogue, metrics, out);
                 }
                 if (t.summaryJson != null) {
                     writeSummary(o, source, split, catalogue, trained, results, shift, t.summaryJson);
@@ -237,20 +237,13 @@ public final class EvaluateCommand {
         // the job loads a version from disk: write this one to a scratch directory first
         Path scratch = Files.createTempDirectory("towerflow-eval-");
         try {
-            Path dir = TrainCommand.writeVersion(scratchOptions(o.train, scratch), null, model, train, catalogue,
+            Path dir = TrainCommand.writeVersion(scratch, o.train.version, null, model, train, catalogue,
                     Map.of(), new PrintStream(PrintStream.nullOutputStream()));
             return IntentShift.measure(dir, serving, generator, cases, o.intentShiftUsers, o.intentShiftEvents,
                     TOP_K, o.train.seed);
         } finally {
             ModelArtifacts.deleteRecursively(scratch);
         }
-    }
-
-    private static TrainCommand.Options scratchOptions(TrainCommand.Options t, Path root) {
-        TrainCommand.Options s = new TrainCommand.Options();
-        s.out = root;
-        s.version = t.version;
-        return s;
     }
 
     static void printTable(List<MethodResult> results, PrintStream out) {
@@ -295,7 +288,7 @@ public final class EvaluateCommand {
                 .orElse(null);
     }
 
-    static Map<String, Double> manifestMetrics(TwoTowerTrainer.Result trained, List<MethodResult> results,
+    static Map<String, Double> manifestMetrics(TrainCommand.Fitted trained, List<MethodResult> results,
             IntentShift.Result shift, int cases) {
         Map<String, Double> metrics = trained == null ? new LinkedHashMap<>() : TrainCommand.trainingMetrics(trained);
         metrics.put("eval.testUsers", (double) cases);
@@ -310,7 +303,7 @@ public final class EvaluateCommand {
     }
 
     private static void writeSummary(Options o, Map<String, Object> source, TemporalSplit split,
-            ItemCatalogue catalogue, TwoTowerTrainer.Result trained, List<MethodResult> results,
+            ItemCatalogue catalogue, TrainCommand.Fitted fitted, List<MethodResult> results,
             IntentShift.Result shift, Path file) throws IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode s = mapper.createObjectNode();
@@ -323,10 +316,13 @@ public final class EvaluateCommand {
         sp.put("trainingEvents", split.train().size());
         sp.put("catalogue", catalogue.size());
         sp.put("excludeSeen", o.excludeSeen);
-        if (trained != null) {
+        if (fitted != null) {
+            TwoTowerTrainer.Result trained = fitted.run();
             ObjectNode tr = s.putObject("training");
             tr.put("examples", trained.examples());
             tr.put("epochs", trained.epochs());
+            tr.put("epochsKept", fitted.epochsKept());
+            tr.put("validationHR@20", fitted.validationHitRate());
             tr.put("steps", trained.steps());
             tr.put("firstLoss", trained.firstLoss());
             tr.put("lastLoss", trained.lastLoss());

@@ -95,6 +95,16 @@ public final class StreamingFrequencyEstimator {
         }
     }
 
+    /** As {@link #probability}, but 0 for an item never seen (for mixing with other samplers). */
+    public double seenProbability(int key) {
+        for (int h = 0; h < hashes; h++) {
+            if (lastStep[slot(key, h)] == 0) {
+                return 0;
+            }
+        }
+        return probability(key);
+    }
+
     /**
      * Estimated probability that a batch holds the item of {@code key}: 1 / the largest interval
      * over the hashings, at most 1. An item never seen gets 1 (no correction).

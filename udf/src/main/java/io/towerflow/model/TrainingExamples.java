@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 /**
  * Training examples built from behaviour events: every event (user u acts on item i at t) is an
@@ -390,6 +391,14 @@ public final class TrainingExamples {
      * events train. Users with fewer events train on all of them.
      */
     public Split splitLastPerUser(int testEvents) {
+        return splitLastPerUser(testEvents, user -> true);
+    }
+
+    /**
+     * As {@link #splitLastPerUser(int)}, for the users {@code users} accepts (by {@link
+     * #userIndex}) only; the other users' events all train.
+     */
+    public Split splitLastPerUser(int testEvents, IntPredicate users) {
         if (testEvents < 1) {
             throw new IllegalArgumentException("testEvents must be >= 1");
         }
@@ -402,7 +411,7 @@ public final class TrainingExamples {
             while (to < positions.length && eventUser[positions[to]] == u) {
                 to++;
             }
-            if (to - from > testEvents) {
+            if (to - from > testEvents && users.test(u)) {
                 for (int i = to - testEvents; i < to; i++) {
                     held[i] = true;
                 }
@@ -506,6 +515,11 @@ public final class TrainingExamples {
         return eventItem[positions[example]];
     }
 
+    /** Number of distinct users among all events (every view), the range of {@link #userIndex}. */
+    public int userCount() {
+        return userIds.length;
+    }
+
     /** Number of distinct items among all events (every view), the range of {@link #itemIndex}. */
     public int itemCount() {
         return itemIds.length;
@@ -514,22 +528,6 @@ public final class TrainingExamples {
     /** The item id of a dense item index. */
     public String itemIdOf(int itemIndex) {
         return itemIds[itemIndex];
-    }
-
-    /**
-     * The dense item index of each id of {@code catalogue} (-1 for an id these events do not
-     * hold), in catalogue order.
-     */
-    public int[] itemIndexes(ItemCatalogue catalogue) {
-        Map<String, Integer> index = new HashMap<>(itemIds.length * 2);
-        for (int i = 0; i < itemIds.length; i++) {
-            index.put(itemIds[i], i);
-        }
-        int[] out = new int[catalogue.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = index.getOrDefault(catalogue.itemId(i), -1);
-        }
-        return out;
     }
 
     public String targetItemId(int example) {

@@ -25,6 +25,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -291,6 +292,35 @@ public final class TwoTowerModel implements AutoCloseable {
             o = o.add(block.itemSkip.forward(parameterStore, new NDList(itemEmbeddings), training).singletonOrThrow());
         }
         return o.normalize(2, 1, NORM_EPS);
+    }
+
+    /** A copy of every parameter's values (for {@link #restore}, e.g. the best epoch so far). */
+    public float[][] snapshot() {
+        List<Parameter> all = allParameters();
+        float[][] out = new float[all.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i).getArray().toFloatArray();
+        }
+        return out;
+    }
+
+    /** Puts back the values of a {@link #snapshot} of this model, in place. */
+    public void restore(float[][] snapshot) {
+        List<Parameter> all = allParameters();
+        if (snapshot.length != all.size()) {
+            throw new IllegalArgumentException("snapshot of " + snapshot.length + " parameters, model has " + all.size());
+        }
+        for (int i = 0; i < snapshot.length; i++) {
+            all.get(i).getArray().set(FloatBuffer.wrap(snapshot[i]));
+        }
+    }
+
+    private List<Parameter> allParameters() {
+        List<Parameter> out = new ArrayList<>();
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            out.add(p.getValue());
+        }
+        return out;
     }
 
     Parameter itemTable() {

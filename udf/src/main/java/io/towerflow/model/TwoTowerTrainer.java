@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 
 /**
  * Trains a {@link TwoTowerModel} with an in-batch sampled softmax (Yi et al., RecSys 2019): in a
@@ -86,7 +88,8 @@ public final class TwoTowerTrainer {
             PrintStream progress,
             Consumer<Progress> listener,
             LogQ logQ,
-            Schedule schedule) {
+            Schedule schedule,
+            int uniformNegatives) {
 
         public Options {
             if (batchSize < 2) {
@@ -101,42 +104,54 @@ public final class TwoTowerTrainer {
             if (logQ == null || schedule == null) {
                 throw new IllegalArgumentException("logQ and schedule must be given");
             }
+            if (uniformNegatives < 0) {
+                throw new IllegalArgumentException("uniformNegatives must be >= 0");
+            }
         }
 
         public static Options defaults() {
-            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT);
+            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT, 0);
         }
 
         public Options withBatchSize(int v) {
-            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule);
+            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives);
         }
 
         public Options withEpochs(int v) {
-            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule);
+            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives);
         }
 
         public Options withLearningRates(float dense, float embeddings) {
-            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ, schedule);
+            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives);
         }
 
         public Options withSeed(long v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ, schedule);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ, schedule, uniformNegatives);
         }
 
         public Options withProgress(PrintStream out, int every) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ, schedule);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ, schedule, uniformNegatives);
         }
 
         public Options withListener(Consumer<Progress> l) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ, schedule);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ, schedule, uniformNegatives);
         }
 
         public Options withSchedule(Schedule v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, v);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, v, uniformNegatives);
+        }
+
+        /**
+         * Mixed negative sampling (Yang et al., WWW 2020): besides the batch's other targets, each
+         * step scores this many items drawn uniformly from the data's items as extra negatives, so
+         * that rarely-seen items are pushed down too, not only popular ones.
+         */
+        public Options withUniformNegatives(int v) {
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, v);
         }
 
         public Options withLogQ(LogQ v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v, schedule);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v, schedule, uniformNegatives);
         }
     }
 
@@ -203,7 +218,19 @@ public final class TwoTowerTrainer {
 
     /** Trains on {@code data} for {@code options.epochs()} epochs; the model holds the result. */
     public Result fit(TrainingExamples data) {
+        return fit(data, epoch -> true);
+    }
+
+    /**
+     * Trains on {@code data} for at most {@code options.epochs()} epochs; after each epoch (its
+     * tables written back into the model) {@code afterEpoch} is called with the epoch's number
+     * and training stops when it returns false (early stopping). The model holds the result.
+     */
+    public Result fit(TrainingExamples data, IntPredicate afterEpoch) {
         float[] negLogQ = options.logQ() == LogQ.COUNTS ? countedNegLogQ(data) : new float[data.itemIds.length];
+        int uniform = options.uniformNegatives();
+        int[] itemCategory = uniform > 0 ? latestCategories(data) : null;
+        Random negativeRandom = new Random(options.seed() * 0x9E3779B97F4A7C15L + 1);
         int[] itemKey = null;
         if (options.logQ() == LogQ.STREAMING) {
             if (frequencies == null) {
@@ -234,7 +261,7 @@ public final class TwoTowerTrainer {
         long stepsTotal = stepsPerEpoch * options.epochs();
         Random random = new Random(options.seed());
         int[] order = data.positions.clone();
-        Batch batch = new Batch(b, config.historyLength());
+        Batch batch = new Batch(b, uniform, config.historyLength());
         double[] epochLosses = new double[options.epochs()];
         List<Double> firstWindow = new ArrayList<>();
         double[] lastWindow = new double[options.logEvery()];
@@ -245,6 +272,7 @@ public final class TwoTowerTrainer {
         int windowSteps = 0;
         long windowExamples = 0;
         long windowStart = started;
+        int epochsRun = 0;
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
             shuffle(order, random);
             double epochLoss = 0;
@@ -255,10 +283,17 @@ public final class TwoTowerTrainer {
                     break;
                 }
                 batch.fill(data, order, from, to, itemRow, catRow, userRow, config);
+                if (uniform > 0) {
+                    batch.fillUniformNegatives(data.itemIds.length, negativeRandom, itemRow, catRow, itemCategory);
+                }
                 if (itemKey != null) {
                     batch.streamingNegLogQ(frequencies, itemKey, step + 1, negLogQ);
                 }
-                batch.fillBias(negLogQ);
+                if (uniform > 0) {
+                    batch.fillMixedBias(negLogQ, itemKey, data.itemIds.length);
+                } else {
+                    batch.fillBias(negLogQ);
+                }
                 rateFactor = options.schedule() == Schedule.COSINE
                         ? 0.5 * (1 + Math.cos(Math.PI * steps / stepsTotal))
                         : 1;
@@ -291,6 +326,15 @@ public final class TwoTowerTrainer {
             }
             epochLosses[epoch - 1] = epochSteps == 0 ? Double.NaN : epochLoss / epochSteps;
             flushTables();
+            epochsRun = epoch;
+            long paused = System.nanoTime();
+            boolean go = afterEpoch.test(epoch);
+            paused = System.nanoTime() - paused;
+            started += paused; // the caller's time (e.g. validation) is not training time
+            windowStart += paused;
+            if (!go) {
+                break;
+            }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         int lastCount = (int) Math.min(steps, lastWindow.length);
@@ -299,9 +343,24 @@ public final class TwoTowerTrainer {
             last += lastWindow[i];
         }
         double first = firstWindow.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-        return new Result(steps, examples, options.epochs(), first,
-                lastCount == 0 ? Double.NaN : last / lastCount, epochLosses, seconds,
+        return new Result(steps, examples, epochsRun, first,
+                lastCount == 0 ? Double.NaN : last / lastCount, Arrays.copyOf(epochLosses, epochsRun), seconds,
                 examples / Math.max(1e-9, seconds));
+    }
+
+    /** Each item's category (index + 1, 0 = none) in its latest event of {@code data}. */
+    private static int[] latestCategories(TrainingExamples data) {
+        int[] cat = new int[data.itemIds.length];
+        long[] ts = new long[data.itemIds.length];
+        Arrays.fill(ts, Long.MIN_VALUE);
+        for (int p = 0; p < data.eventItem.length; p++) {
+            int it = data.eventItem[p];
+            if (data.eventTs[p] >= ts[it]) {
+                ts[it] = data.eventTs[p];
+                cat[it] = data.eventCategory[p] + 1;
+            }
+        }
+        return cat;
     }
 
     /** −log of each item's share of the targets of {@code data} (0 for items never a target). */
@@ -366,13 +425,15 @@ public final class TwoTowerTrainer {
                 NDArray weights = model.poolingWeights(sm, batch.user, b);
                 NDArray userEmb = TwoTowerModel.lookup(sm, userLeaf, batch.user.userRows, b, null);
                 NDArray u = model.userTower(histItems, histCats, weights, userEmb, true);
+                int columns = batch.columns();
                 NDArray v = model.itemTower(
-                        TwoTowerModel.lookup(sm, itemLeaf, batch.targetItem, b, null),
-                        TwoTowerModel.lookup(sm, catLeaf, batch.targetCategory, b, null),
+                        TwoTowerModel.lookup(sm, itemLeaf, batch.targetItem, columns, null),
+                        TwoTowerModel.lookup(sm, catLeaf, batch.targetCategory, columns, null),
                         true);
-                NDArray bias = sm.create(Arrays.copyOf(batch.bias, b * b), new Shape(b, b));
+                NDArray bias = sm.create(Arrays.copyOf(batch.bias, b * columns), new Shape(b, columns));
                 NDArray logits = u.matMul(v.transpose()).div(config.temperature()).add(bias);
-                NDArray lossArray = logits.logSoftmax(1).mul(sm.eye(b)).sum().div(-b);
+                NDArray diagonal = columns == b ? sm.eye(b) : sm.eye(b, columns, 0, DataType.FLOAT32);
+                NDArray lossArray = logits.logSoftmax(1).mul(diagonal).sum().div(-b);
                 gc.backward(lossArray);
                 loss = lossArray.getFloat();
                 itemGrad = itemLeaf.getGradient().toFloatArray();
@@ -403,21 +464,31 @@ public final class TwoTowerTrainer {
         final float[] bias;
         final int[] targetDense;
         private final int[] keys;
+        /** Dense items of the uniform negatives, which follow the targets in the column arrays. */
+        final int[] negativeDense;
         int size;
+        int negatives;
 
-        Batch(int capacity, int historyLength) {
+        Batch(int capacity, int uniformNegatives, int historyLength) {
             user = new UserBatch(capacity, historyLength);
-            targetItem = new int[capacity];
-            targetCategory = new int[capacity];
+            targetItem = new int[capacity + uniformNegatives];
+            targetCategory = new int[capacity + uniformNegatives];
             targetDense = new int[capacity];
-            bias = new float[capacity * capacity];
+            negativeDense = new int[uniformNegatives];
+            bias = new float[capacity * (capacity + uniformNegatives)];
             keys = new int[capacity];
+        }
+
+        /** Candidate columns of the softmax: the batch's targets, then the uniform negatives. */
+        int columns() {
+            return size + negatives;
         }
 
         void fill(TrainingExamples data, int[] order, int from, int to, int[] itemRow, int[] catRow,
                 int[] userRow, ModelConfig c) {
             user.clear();
             size = to - from;
+            negatives = 0;
             int n = c.historyLength();
             for (int i = 0; i < size; i++) {
                 int p = order[from + i];
@@ -450,6 +521,44 @@ public final class TwoTowerTrainer {
             frequencies.update(keys, size, step);
             for (int i = 0; i < size; i++) {
                 negLogQ[targetDense[i]] = (float) -Math.log(frequencies.probability(keys[i]));
+            }
+        }
+
+        /** Draws the uniform negatives from the {@code itemCount} dense items of the data. */
+        void fillUniformNegatives(int itemCount, Random random, int[] itemRow, int[] catRow, int[] itemCategory) {
+            negatives = negativeDense.length;
+            for (int k = 0; k < negatives; k++) {
+                int d = random.nextInt(itemCount);
+                negativeDense[k] = d;
+                targetItem[size + k] = items.local(itemRow[d]);
+                targetCategory[size + k] = categories.local(catRow[itemCategory[d]]);
+            }
+        }
+
+        /**
+         * The bias of every (row, column) pair when uniform negatives are mixed in: −log of the
+         * column item's expected number of copies among the candidates, B·q (its share of the
+         * targets: {@code exp(−negLogQ)}, or the streaming estimate of a batch holding it) plus
+         * U / N from the uniform draws; a row's own target elsewhere among the columns is masked.
+         */
+        void fillMixedBias(float[] negLogQ, int[] itemKey, int itemCount) {
+            int columns = columns();
+            double uniformShare = negatives / (double) itemCount;
+            for (int j = 0; j < columns; j++) {
+                int d = j < size ? targetDense[j] : negativeDense[j - size];
+                double inBatch;
+                if (options.logQ() == LogQ.NONE) {
+                    inBatch = Double.NaN;
+                } else if (itemKey != null) {
+                    inBatch = frequencies.seenProbability(itemKey[d]);
+                } else {
+                    inBatch = negLogQ[d] == 0f ? 0 : size * Math.exp(-negLogQ[d]);
+                }
+                float columnBias = Double.isNaN(inBatch) ? 0f : (float) -Math.log(inBatch + uniformShare);
+                for (int i = 0; i < size; i++) {
+                    boolean ownTargetElsewhere = i != j && targetDense[i] == d;
+                    bias[i * columns + j] = ownTargetElsewhere ? MASKED : columnBias;
+                }
             }
         }
 

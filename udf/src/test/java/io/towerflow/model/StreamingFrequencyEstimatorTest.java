@@ -52,6 +52,16 @@ class StreamingFrequencyEstimatorTest {
     }
 
     @Test
+    void anItemNeverSeenHasNoSeenProbability() {
+        StreamingFrequencyEstimator f = new StreamingFrequencyEstimator(2, 1024, 0.01);
+        f.update(new int[] {7}, 1, 40);
+        assertEquals(1.0, f.probability(8), 0.0, "unseen: no correction");
+        assertEquals(0.0, f.seenProbability(8), 0.0, "unseen: 0 when mixed with other samplers");
+        assertEquals(f.probability(7), f.seenProbability(7), 0.0);
+        assertEquals(1 / 40.0, f.seenProbability(7), 1e-6);
+    }
+
+    @Test
     void refusesNonsense() {
         assertThrows(IllegalArgumentException.class, () -> new StreamingFrequencyEstimator(0, 8, 0.1));
         assertThrows(IllegalArgumentException.class, () -> new StreamingFrequencyEstimator(1, 8, 0));

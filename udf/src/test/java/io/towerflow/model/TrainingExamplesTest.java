@@ -69,4 +69,19 @@ class TrainingExamplesTest {
         assertNull(x.targetCategoryId(0));
         assertNull(x.catalogue().categoryId(0));
     }
+
+    @Test
+    void perUserSplitOfTheLastEventsForChosenUsers() {
+        List<BehaviorEvent> events = List.of(
+                ev("a", "1", 10), ev("b", "9", 11), ev("a", "2", 12), ev("a", "3", 13), ev("b", "8", 14));
+        TrainingExamples x = TrainingExamples.fromEvents(events, 50);
+        TrainingExamples.Split all = x.splitLastPerUser(1, u -> true);
+        assertEquals(2, all.heldOut().size());
+        TrainingExamples.Split onlyA = x.splitLastPerUser(2, u -> x.userId(0).equals("a") && u == x.userIndex(0));
+        assertEquals(2, onlyA.heldOut().size());
+        assertEquals("2", onlyA.heldOut().targetItemId(0));
+        assertEquals("3", onlyA.heldOut().targetItemId(1));
+        assertEquals(3, onlyA.train().size(), "a's first event and both of b's");
+        assertEquals(2, x.userCount());
+    }
 }

@@ -44,6 +44,32 @@ class TwoTowerTrainerTest {
     }
 
     @Test
+    void mixedNegativesLearnThePlantedInterestsDeterministically() throws Exception {
+        TrainingExamples.Split split = TestModels.plantedSplit();
+        byte[][] params = new byte[2][];
+        Path version = null;
+        for (int run = 0; run < 2; run++) {
+            try (TwoTowerModel m = TwoTowerModel.create(PlantedData.testConfig(), Device.cpu(), 3)) {
+                TwoTowerTrainer.Result r = new TwoTowerTrainer(m, TestModels.options(5).withUniformNegatives(64))
+                        .fit(split.train());
+                assertTrue(r.lastLoss() < r.firstLoss() - 0.5, r.toString());
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                m.saveParameters(out);
+                params[run] = out.toByteArray();
+                if (run == 0) {
+                    version = TestModels.write(root, "mixed", null, m, split.train());
+                }
+            }
+        }
+        assertArrayEquals(params[0], params[1], "same seed, same uniform draws, same model");
+        try (ServingModel s = ServingModel.load(version, Device.cpu())) {
+            Evaluation.HitRates hr = Evaluation.hitRates(s, Evaluation.heldOut(split.heldOut()), 10);
+            assertTrue(hr.model() > 5 * hr.random(), hr.toString());
+            assertTrue(hr.model() > 2 * hr.popularity(), hr.toString());
+        }
+    }
+
+    @Test
     void sameSeedSameModel() throws Exception {
         TrainingExamples train = TestModels.plantedSplit().train();
         double[][] losses = new double[2][];
@@ -75,6 +101,36 @@ class TwoTowerTrainerTest {
                     "warm start begins where the parent ended: " + r.firstLoss() + " vs fresh " + fresh);
             Path child = TestModels.write(root, "child", "parent", m, train);
             assertEquals("parent", ModelArtifacts.load(child).manifest().parent());
+        }
+    }
+
+    @Test
+    void stopsWhenTheEpochCallbackSaysSoAndASnapshotRestoresTheParameters() throws Exception {
+        TrainingExamples train = TestModels.plantedSplit().train();
+        try (TwoTowerModel m = TwoTowerModel.create(PlantedData.testConfig(), Device.cpu(), 5)) {
+            List<Integer> seen = new ArrayList<>();
+            float[][][] afterFirst = new float[1][][];
+            TwoTowerTrainer.Result r = new TwoTowerTrainer(m, TestModels.options(5)).fit(train, epoch -> {
+                seen.add(epoch);
+                if (epoch == 1) {
+                    afterFirst[0] = m.snapshot();
+                }
+                return epoch < 2;
+            });
+            assertEquals(List.of(1, 2), seen);
+            assertEquals(2, r.epochs());
+            assertEquals(2, r.epochLosses().length);
+            assertEquals(2L * train.size(), r.examples());
+            ByteArrayOutputStream second = new ByteArrayOutputStream();
+            m.saveParameters(second);
+            m.restore(afterFirst[0]);
+            ByteArrayOutputStream restored = new ByteArrayOutputStream();
+            m.saveParameters(restored);
+            assertTrue(!java.util.Arrays.equals(second.toByteArray(), restored.toByteArray()));
+            float[][] now = m.snapshot();
+            for (int i = 0; i < now.length; i++) {
+                assertArrayEquals(afterFirst[0][i], now[i], 0f, "parameter " + i);
+            }
         }
     }
 }

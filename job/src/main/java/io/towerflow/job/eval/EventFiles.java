@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  */
 public final class EventFiles {
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
-    static final int MAX_BAD_LINE_MESSAGES = 10;
+    private static final int MAX_BAD_LINE_MESSAGES = 10;
 
     private EventFiles() {}
 
