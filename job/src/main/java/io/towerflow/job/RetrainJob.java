@@ -38,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  * RetrainJob --bootstrap-servers HOST:PORT [--model-root model-artifacts] [--serving DIR]
  *            [--from-offsets committed|earliest] [--group-id towerflow-retrain]
  *            [--from-ts T] [--to-ts T] [--held-out-fraction 0.2] [--margin 0.0] [--eval-k 20]
- *            [--min-examples 1000] [--epochs 1] [--batch-size 256] [--learning-rate X]
+ *            [--min-examples 1000] [--epochs 1] [--batch-size 256] [--uniform-negatives 2048]
+ *            [--learning-rate X]
  *            [--embedding-learning-rate X] [--seed 42] [--threads 1] [--every DURATION]
  *            [--dry-run] [--summary-json FILE] [--towerflow.&lt;option&gt; VALUE ...]
  * RetrainJob --bootstrap-servers HOST:PORT --rollback-to DIR [--model-root DIR]
@@ -60,7 +61,7 @@ public final class RetrainJob {
             "usage: RetrainJob --bootstrap-servers HOST:PORT [--model-root DIR] [--serving DIR]"
                     + " [--from-offsets committed|earliest] [--group-id G] [--from-ts T] [--to-ts T]"
                     + " [--held-out-fraction F] [--margin M] [--eval-k K] [--min-examples N] [--epochs N]"
-                    + " [--batch-size N] [--learning-rate X] [--embedding-learning-rate X] [--seed N]"
+                    + " [--batch-size N] [--uniform-negatives N] [--learning-rate X] [--embedding-learning-rate X] [--seed N]"
                     + " [--threads N] [--every DURATION] [--dry-run] [--summary-json FILE]"
                     + " [--towerflow.<option> VALUE ...]\n"
                     + "       RetrainJob --bootstrap-servers HOST:PORT --rollback-to VERSION_DIR [--model-root DIR]\n"
@@ -87,6 +88,7 @@ public final class RetrainJob {
         m.put("--min-examples", RetrainOptions.MIN_EXAMPLES);
         m.put("--epochs", RetrainOptions.EPOCHS);
         m.put("--batch-size", RetrainOptions.BATCH_SIZE);
+        m.put("--uniform-negatives", RetrainOptions.UNIFORM_NEGATIVES);
         m.put("--learning-rate", RetrainOptions.LEARNING_RATE);
         m.put("--embedding-learning-rate", RetrainOptions.EMBEDDING_LEARNING_RATE);
         m.put("--seed", RetrainOptions.SEED);
@@ -154,6 +156,7 @@ public final class RetrainJob {
         require(conf.get(RetrainOptions.EVAL_K) > 0, "--eval-k must be > 0");
         require(conf.get(RetrainOptions.MIN_EXAMPLES) >= 2, "--min-examples must be >= 2");
         require(conf.get(RetrainOptions.EPOCHS) > 0, "--epochs must be > 0");
+        require(conf.get(RetrainOptions.UNIFORM_NEGATIVES) >= 0, "--uniform-negatives must be >= 0");
         require(conf.get(RetrainOptions.BATCH_SIZE) >= 2, "--batch-size must be >= 2");
         require(conf.get(RetrainOptions.LEARNING_RATE) > 0, "--learning-rate must be > 0");
         require(conf.get(RetrainOptions.EMBEDDING_LEARNING_RATE) > 0, "--embedding-learning-rate must be > 0");

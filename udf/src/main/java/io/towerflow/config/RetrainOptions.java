@@ -116,6 +116,16 @@ public final class RetrainOptions {
                     .defaultValue(256)
                     .withDescription("Examples per training step (each other's in-batch negatives).");
 
+    public static final ConfigOption<Integer> UNIFORM_NEGATIVES =
+            ConfigOptions.key("towerflow.retrain.uniform-negatives")
+                    .intType()
+                    .defaultValue(2048)
+                    .withDescription(
+                            "Items drawn uniformly as extra negatives at every step (mixed negative "
+                                    + "sampling), as in the fresh training recipe, so that a warm "
+                                    + "start keeps the objective its parent was trained with; 0 = "
+                                    + "in-batch negatives only.");
+
     public static final ConfigOption<Float> LEARNING_RATE =
             ConfigOptions.key("towerflow.retrain.learning-rate")
                     .floatType()

@@ -135,6 +135,7 @@ public final class RetrainRound {
             TwoTowerTrainer.Options options = TwoTowerTrainer.Options.defaults()
                     .withEpochs(conf.get(RetrainOptions.EPOCHS))
                     .withBatchSize(conf.get(RetrainOptions.BATCH_SIZE))
+                    .withUniformNegatives(conf.get(RetrainOptions.UNIFORM_NEGATIVES))
                     .withLearningRates(conf.get(RetrainOptions.LEARNING_RATE),
                             conf.get(RetrainOptions.EMBEDDING_LEARNING_RATE))
                     .withSeed(conf.get(RetrainOptions.SEED))
