@@ -80,6 +80,11 @@ public final class ModelArtifacts {
         if (!manifest.config().equals(model.config())) {
             throw new IllegalArgumentException("manifest config differs from the model's config");
         }
+        try {
+            model.requireFinite();
+        } catch (MalformedModelException e) {
+            throw new IllegalStateException("refusing to write version " + manifest.version() + ": " + e.getMessage(), e);
+        }
         Files.createDirectories(root);
         Path target = root.resolve(manifest.version());
         if (Files.exists(target)) {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -108,8 +109,10 @@ public final class TwoTowerModel implements AutoCloseable {
                 throw new MalformedModelException("trailing bytes after the parameters");
             }
             checkShapes(block, config);
+            TwoTowerModel loaded = new TwoTowerModel(config, model, block);
+            loaded.requireFinite();
             model.setBlock(block);
-            return new TwoTowerModel(config, model, block);
+            return loaded;
         } catch (IOException | MalformedModelException | RuntimeException e) {
             model.close();
             throw e;
@@ -292,6 +295,25 @@ public final class TwoTowerModel implements AutoCloseable {
             o = o.add(block.itemSkip.forward(parameterStore, new NDList(itemEmbeddings), training).singletonOrThrow());
         }
         return o.normalize(2, 1, NORM_EPS);
+    }
+
+    /**
+     * Fails unless every parameter value is finite: a NaN or infinite value in one embedding row
+     * scores nothing wrong until that item or user turns up, so neither a load nor a write may let
+     * one through.
+     */
+    public void requireFinite() throws MalformedModelException {
+        for (Parameter p : allParameters()) {
+            NDArray a = p.getArray();
+            try (NDScope scope = new NDScope()) { // closes the intermediate arrays
+                scope.suppressNotUsedWarning();
+                long n = a.isNaN().logicalOr(a.isInfinite()).countNonzero().getLong();
+                if (n > 0) {
+                    throw new MalformedModelException(
+                            "parameter " + p.getName() + " holds " + n + " non-finite values");
+                }
+            }
+        }
     }
 
     /** A copy of every parameter's values (for {@link #restore}, e.g. the best epoch so far). */

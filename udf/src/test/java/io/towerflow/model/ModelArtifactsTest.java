@@ -170,6 +170,32 @@ class ModelArtifactsTest {
     }
 
     @Test
+    void refusesToWriteOrLoadNonFiniteParameters() throws Exception {
+        float[][] values = trained.snapshot();
+        float[][] poisoned = new float[values.length][];
+        for (int i = 0; i < values.length; i++) {
+            poisoned[i] = values[i].clone();
+        }
+        poisoned[0][7] = Float.NaN; // one value of one embedding row
+        try (TwoTowerModel m = TwoTowerModel.create(PlantedData.testConfig(), Device.cpu(), 3)) {
+            m.restore(poisoned);
+            IllegalStateException w = assertThrows(IllegalStateException.class,
+                    () -> ModelArtifacts.write(scratch, ModelArtifacts.load(version).manifest(),
+                            m, split.train().catalogue()));
+            assertTrue(w.getMessage().contains("non-finite"), w.getMessage());
+            try (Stream<Path> left = Files.list(scratch)) {
+                assertFalse(left.findAny().isPresent(), "nothing written");
+            }
+            java.io.ByteArrayOutputStream params = new java.io.ByteArrayOutputStream();
+            m.saveParameters(params);
+            ai.djl.MalformedModelException e = assertThrows(ai.djl.MalformedModelException.class,
+                    () -> TwoTowerModel.load(PlantedData.testConfig(),
+                            new java.io.ByteArrayInputStream(params.toByteArray()), Device.cpu()));
+            assertTrue(e.getMessage().contains("1 non-finite values"), e.getMessage());
+        }
+    }
+
+    @Test
     void versionsAreWrittenOnceAndAtomically() throws Exception {
         assertThrows(FileAlreadyExistsException.class,
                 () -> ModelArtifacts.write(root, ModelArtifacts.load(version).manifest(), trained,
