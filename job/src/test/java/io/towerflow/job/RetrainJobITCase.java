@@ -98,25 +98,8 @@ class RetrainJobITCase {
             producer.flush();
             producer.abortTransaction();
         }
-        awaitStable(feedbackTopic);
+        SyntheticFeedback.awaitStable(kafka.bootstrapServers(), feedbackTopic);
         assertEquals(RECORDS + 1, readAll(feedbackTopic).size(), "read_committed sees the committed transaction");
-    }
-
-    /**
-     * Waits until read_committed readers see the whole topic: commit and abort markers are written
-     * after commitTransaction/abortTransaction return, and until then the last stable offset lags.
-     */
-    private static void awaitStable(String topic) throws InterruptedException {
-        try (KafkaConsumer<byte[], byte[]> committed = consumer(null);
-                KafkaConsumer<byte[], byte[]> uncommitted = consumer(null, "read_uncommitted")) {
-            List<TopicPartition> tps = new ArrayList<>();
-            committed.partitionsFor(topic).forEach(i -> tps.add(new TopicPartition(topic, i.partition())));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!committed.endOffsets(tps).equals(uncommitted.endOffsets(tps))) {
-                assertTrue(System.nanoTime() < deadline, "transaction markers not written within 60 s");
-                Thread.sleep(50);
-            }
-        }
     }
 
     @AfterAll
@@ -302,16 +285,12 @@ class RetrainJobITCase {
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(String group) {
-        return consumer(group, "read_committed");
-    }
-
-    private static KafkaConsumer<byte[], byte[]> consumer(String group, String isolation) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         if (group != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         }
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

@@ -54,7 +54,7 @@ class RetrainRatesExperiment {
                 SyntheticFeedback.send(producer, topic, feedback);
                 producer.commitTransaction();
             }
-            Thread.sleep(3_000); // transaction markers
+            SyntheticFeedback.awaitStable(kafka.bootstrapServers(), topic);
             Path root = Files.createDirectories(tmp.resolve("model-artifacts"));
             Path src = TestModels.repoRoot().resolve("model-artifacts").resolve("v20261123-bootstrap");
             Path dst = Files.createDirectories(root.resolve("v20261123-bootstrap"));

@@ -6,12 +6,17 @@ import io.towerflow.records.Feedback;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.synthetic.SyntheticGenerator;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -62,5 +67,34 @@ final class SyntheticFeedback {
         for (Feedback f : records) {
             producer.send(new ProducerRecord<>(topic, null, f.ts, f.userId, JsonCodec.feedback(f)));
         }
+    }
+
+    /**
+     * Waits until read_committed readers see the whole topic: commit and abort markers are written
+     * after commitTransaction/abortTransaction return, and until then the last stable offset lags.
+     */
+    static void awaitStable(String bootstrapServers, String topic) throws InterruptedException {
+        try (KafkaConsumer<byte[], byte[]> committed = consumer(bootstrapServers, "read_committed");
+                KafkaConsumer<byte[], byte[]> uncommitted = consumer(bootstrapServers, "read_uncommitted")) {
+            List<TopicPartition> tps = new ArrayList<>();
+            committed.partitionsFor(topic).forEach(i -> tps.add(new TopicPartition(topic, i.partition())));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!committed.endOffsets(tps).equals(uncommitted.endOffsets(tps))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("transaction markers of " + topic + " not written within 60 s");
+                }
+                Thread.sleep(50); // poll interval of the condition above
+            }
+        }
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers, String isolation) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
     }
 }
