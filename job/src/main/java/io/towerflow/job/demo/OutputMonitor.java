@@ -43,7 +43,6 @@ final class OutputMonitor implements AutoCloseable {
     private final AtomicLong lists = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
     private final AtomicLong unmatched = new AtomicLong();
-    private final List<Long> emitLatencies = new ArrayList<>();
     private final List<Long> visibleLatencies = new ArrayList<>();
     private volatile String modelVersion = "";
     private volatile long lastOutputMs;
@@ -110,7 +109,6 @@ final class OutputMonitor implements AutoCloseable {
                             if (at == null) {
                                 unmatched.incrementAndGet();
                             } else {
-                                emitLatencies.add(Math.max(0, rec.emittedTs - at));
                                 visibleLatencies.add(Math.max(0, now - at));
                             }
                             timeline.list(rec.emittedTs, rec.modelVersion, at == null ? -1 : Math.max(0, rec.emittedTs - at));
@@ -191,19 +189,11 @@ final class OutputMonitor implements AutoCloseable {
 
     /** The q-quantile (0..1) of the emit latencies, ms; -1 when none. */
     synchronized long emitLatency(double q) {
-        return quantile(emitLatencies, q);
+        return timeline.latency(q);
     }
 
     synchronized long visibleLatency(double q) {
-        return quantile(visibleLatencies, q);
-    }
-
-    private static long quantile(List<Long> values, double q) {
-        if (values.isEmpty()) {
-            return -1;
-        }
-        long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
-        return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+        return Timeline.quantile(visibleLatencies.stream().mapToLong(Long::longValue).toArray(), q);
     }
 
     @Override

@@ -185,6 +185,11 @@ final class Timeline {
     }
 
     /** The q-quantile (0..1), as the demo's overall figures take it; -1 when empty. */
+    /** The q-quantile (0..1) of the emit latency of every list with a known production time; -1 when none. */
+    long latency(double q) {
+        return quantile(Arrays.copyOf(latency, n), q);
+    }
+
     static long quantile(long[] values, double q) {
         if (values.length == 0) {
             return -1;
