@@ -586,6 +586,24 @@ public final class TrainingExamples {
     }
 
     /**
+     * Each item's category (index + 1, 0 = none) in its latest event of the whole data, history-only
+     * events included (the catalogue counts targets only), by dense item.
+     */
+    int[] latestCategories() {
+        int[] cat = new int[itemIds.length];
+        long[] ts = new long[itemIds.length];
+        Arrays.fill(ts, Long.MIN_VALUE);
+        for (int p = 0; p < eventItem.length; p++) {
+            int it = eventItem[p];
+            if (eventTs[p] >= ts[it]) {
+                ts[it] = eventTs[p];
+                cat[it] = eventCategory[p] + 1;
+            }
+        }
+        return cat;
+    }
+
+    /**
      * The catalogue of this view: every target item, its category (of its latest event here) and
      * its number of examples; ordered by first appearance.
      */

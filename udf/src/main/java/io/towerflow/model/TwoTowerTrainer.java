@@ -229,7 +229,7 @@ public final class TwoTowerTrainer {
     public Result fit(TrainingExamples data, IntPredicate afterEpoch) {
         float[] negLogQ = options.logQ() == LogQ.COUNTS ? countedNegLogQ(data) : new float[data.itemIds.length];
         int uniform = options.uniformNegatives();
-        int[] itemCategory = uniform > 0 ? latestCategories(data) : null;
+        int[] itemCategory = uniform > 0 ? data.latestCategories() : null;
         Random negativeRandom = new Random(options.seed() * 0x9E3779B97F4A7C15L + 1);
         int[] itemKey = null;
         if (options.logQ() == LogQ.STREAMING) {
@@ -346,21 +346,6 @@ public final class TwoTowerTrainer {
         return new Result(steps, examples, epochsRun, first,
                 lastCount == 0 ? Double.NaN : last / lastCount, Arrays.copyOf(epochLosses, epochsRun), seconds,
                 examples / Math.max(1e-9, seconds));
-    }
-
-    /** Each item's category (index + 1, 0 = none) in its latest event of {@code data}. */
-    private static int[] latestCategories(TrainingExamples data) {
-        int[] cat = new int[data.itemIds.length];
-        long[] ts = new long[data.itemIds.length];
-        Arrays.fill(ts, Long.MIN_VALUE);
-        for (int p = 0; p < data.eventItem.length; p++) {
-            int it = data.eventItem[p];
-            if (data.eventTs[p] >= ts[it]) {
-                ts[it] = data.eventTs[p];
-                cat[it] = data.eventCategory[p] + 1;
-            }
-        }
-        return cat;
     }
 
     /** −log of each item's share of the targets of {@code data} (0 for items never a target). */
