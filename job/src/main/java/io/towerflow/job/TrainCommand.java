@@ -69,6 +69,7 @@ public final class TrainCommand {
                     + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
                     + " [--schedule constant|cosine] [--uniform-negatives N]"
                     + " [--threads N] [--item-buckets N] [--category-buckets N] [--user-buckets N]"
+                    + " [--embedding-weight-decay X] [--dim N] [--embedding-dim N] [--hidden N]"
                     + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
     static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
@@ -82,6 +83,7 @@ public final class TrainCommand {
                 "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
                 "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
                 "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
+                "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
                 "--synthetic-users", "--synthetic-items", "--synthetic-categories");
 
@@ -101,6 +103,7 @@ public final class TrainCommand {
         int evalK = 20;
         float learningRate = TwoTowerTrainer.Options.defaults().learningRate();
         float embeddingLearningRate = TwoTowerTrainer.Options.defaults().embeddingLearningRate();
+        float embeddingWeightDecay = TwoTowerTrainer.Options.defaults().embeddingWeightDecay();
         TwoTowerTrainer.LogQ logQ = TwoTowerTrainer.Options.defaults().logQ();
         TwoTowerTrainer.Schedule schedule = TwoTowerTrainer.Options.defaults().schedule();
         /**
@@ -113,6 +116,9 @@ public final class TrainCommand {
         Integer itemBuckets;
         Integer categoryBuckets;
         Integer userBuckets;
+        Integer dim;
+        Integer embeddingDim;
+        Integer hidden;
         Integer historyLength;
         Double recentHalfLife;
         Long recencyHalfLifeMs;
@@ -184,6 +190,10 @@ public final class TrainCommand {
                 case "--item-buckets": itemBuckets = positive(a, v); break;
                 case "--category-buckets": categoryBuckets = positive(a, v); break;
                 case "--user-buckets": userBuckets = positive(a, v); break;
+                case "--embedding-weight-decay": embeddingWeightDecay = (float) number(a, v, true); break;
+                case "--dim": dim = positive(a, v); break;
+                case "--embedding-dim": embeddingDim = positive(a, v); break;
+                case "--hidden": hidden = positive(a, v); break;
                 case "--history-length": historyLength = positive(a, v); break;
                 case "--recent-half-life": recentHalfLife = number(a, v, true); break;
                 case "--recency-half-life-ms": recencyHalfLifeMs = (long) positive(a, v); break;
@@ -203,10 +213,11 @@ public final class TrainCommand {
                 throw new IllegalArgumentException("--batch-size must be >= 2");
             }
             if (parent != null && (itemBuckets != null || categoryBuckets != null
-                    || userBuckets != null || historyLength != null || recentHalfLife != null
+                    || userBuckets != null || dim != null || embeddingDim != null || hidden != null
+                    || historyLength != null || recentHalfLife != null
                     || recencyHalfLifeMs != null || temperature != null)) {
                 throw new IllegalArgumentException(
-                        "--parent keeps the parent's configuration; drop the bucket/history/temperature options");
+                        "--parent keeps the parent's configuration; drop the size/bucket/history/temperature options");
             }
             if (version == null) {
                 version = defaultVersion(Instant.now());
@@ -220,6 +231,15 @@ public final class TrainCommand {
                     itemBuckets == null ? c.itemBuckets() : itemBuckets,
                     categoryBuckets == null ? c.categoryBuckets() : categoryBuckets,
                     userBuckets == null ? c.userBuckets() : userBuckets);
+            if (dim != null) {
+                c = c.withDim(dim);
+            }
+            if (embeddingDim != null) {
+                c = c.withEmbeddingDim(embeddingDim);
+            }
+            if (hidden != null) {
+                c = c.withHidden(hidden);
+            }
             if (historyLength != null) {
                 c = c.withHistoryLength(historyLength);
             }
@@ -251,6 +271,7 @@ public final class TrainCommand {
                     .withEpochs(epochs)
                     .withSeed(seed)
                     .withLearningRates(learningRate, embeddingLearningRate)
+                    .withEmbeddingWeightDecay(embeddingWeightDecay)
                     .withLogQ(logQ)
                     .withSchedule(schedule)
                     .withUniformNegatives(uniformNegatives)

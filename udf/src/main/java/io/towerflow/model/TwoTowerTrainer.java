@@ -77,6 +77,9 @@ public final class TwoTowerTrainer {
      * @param listener called with each progress report, or null
      * @param logQ where the logQ correction's sampling probabilities come from
      * @param schedule how the learning rates move over a fit
+     * @param uniformNegatives uniformly drawn extra negatives per step (see {@link #withUniformNegatives})
+     * @param embeddingWeightDecay decoupled weight decay of the embedding rows (see {@link
+     *     #withEmbeddingWeightDecay})
      */
     public record Options(
             int batchSize,
@@ -89,7 +92,8 @@ public final class TwoTowerTrainer {
             Consumer<Progress> listener,
             LogQ logQ,
             Schedule schedule,
-            int uniformNegatives) {
+            int uniformNegatives,
+            float embeddingWeightDecay) {
 
         public Options {
             if (batchSize < 2) {
@@ -107,38 +111,41 @@ public final class TwoTowerTrainer {
             if (uniformNegatives < 0) {
                 throw new IllegalArgumentException("uniformNegatives must be >= 0");
             }
+            if (!(embeddingWeightDecay >= 0) || Float.isInfinite(embeddingWeightDecay)) {
+                throw new IllegalArgumentException("embeddingWeightDecay must be a finite number >= 0");
+            }
         }
 
         public static Options defaults() {
-            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT, 0);
+            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT, 0, 0f);
         }
 
         public Options withBatchSize(int v) {
-            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives);
+            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withEpochs(int v) {
-            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives);
+            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withLearningRates(float dense, float embeddings) {
-            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives);
+            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withSeed(long v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ, schedule, uniformNegatives);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withProgress(PrintStream out, int every) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ, schedule, uniformNegatives);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withListener(Consumer<Progress> l) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ, schedule, uniformNegatives);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withSchedule(Schedule v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, v, uniformNegatives);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, v, uniformNegatives, embeddingWeightDecay);
         }
 
         /**
@@ -147,11 +154,21 @@ public final class TwoTowerTrainer {
          * that rarely-seen items are pushed down too, not only popular ones.
          */
         public Options withUniformNegatives(int v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, v);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, v, embeddingWeightDecay);
         }
 
         public Options withLogQ(LogQ v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v, schedule, uniformNegatives);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v, schedule, uniformNegatives, embeddingWeightDecay);
+        }
+
+        /**
+         * Decoupled weight decay (AdamW, Loshchilov &amp; Hutter, ICLR 2019) of the embedding rows:
+         * every step multiplies each row it touches by 1 − lr × decay before its Adam update, so
+         * rows the data does not hold up shrink towards zero. Lazy, like the update: a row no
+         * batch touches is left alone. 0 (the default) turns it off.
+         */
+        public Options withEmbeddingWeightDecay(float v) {
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, v);
         }
     }
 
@@ -211,9 +228,11 @@ public final class TwoTowerTrainer {
             p.getArray().setRequiresGradient(true);
         }
         int e = config.embeddingDim();
-        this.items = new SparseAdam(model.itemTable(), e, options.embeddingLearningRate());
-        this.categories = new SparseAdam(model.categoryTable(), e, options.embeddingLearningRate());
-        this.users = new SparseAdam(model.userTable(), e, options.embeddingLearningRate());
+        float lr = options.embeddingLearningRate();
+        float decay = options.embeddingWeightDecay();
+        this.items = new SparseAdam(model.itemTable(), e, lr, decay);
+        this.categories = new SparseAdam(model.categoryTable(), e, lr, decay);
+        this.users = new SparseAdam(model.userTable(), e, lr, decay);
     }
 
     /** Trains on {@code data} for {@code options.epochs()} epochs; the model holds the result. */
@@ -571,6 +590,7 @@ public final class TwoTowerTrainer {
         final Parameter parameter;
         final int width;
         final float lr;
+        final float decay;
         final float[] table;
         final float[] m;
         final float[] v;
@@ -578,10 +598,11 @@ public final class TwoTowerTrainer {
         int[] touched = new int[1024];
         int touchedCount;
 
-        SparseAdam(Parameter parameter, int width, float lr) {
+        SparseAdam(Parameter parameter, int width, float lr, float decay) {
             this.parameter = parameter;
             this.width = width;
             this.lr = lr;
+            this.decay = decay;
             this.table = parameter.getArray().toFloatArray();
             int rows = table.length / width;
             this.m = new float[table.length];
@@ -615,9 +636,13 @@ public final class TwoTowerTrainer {
             return leaf;
         }
 
-        /** Adam on the touched rows at step {@code t}, with the step size {@code lr × factor}. */
+        /**
+         * Adam on the touched rows at step {@code t}, with the step size {@code lr × factor}, after
+         * the decoupled weight decay of those rows.
+         */
         void update(float[] grad, long t, double factor) {
             float correction = (float) (lr * factor * Math.sqrt(1 - Math.pow(BETA2, t)) / (1 - Math.pow(BETA1, t)));
+            float keep = (float) (1 - lr * factor * decay);
             for (int i = 0; i < touchedCount; i++) {
                 int base = touched[i] * width;
                 int g0 = i * width;
@@ -626,7 +651,7 @@ public final class TwoTowerTrainer {
                     int x = base + k;
                     m[x] = BETA1 * m[x] + (1 - BETA1) * g;
                     v[x] = BETA2 * v[x] + (1 - BETA2) * g * g;
-                    table[x] -= correction * m[x] / ((float) Math.sqrt(v[x]) + EPS);
+                    table[x] = keep * table[x] - correction * m[x] / ((float) Math.sqrt(v[x]) + EPS);
                 }
             }
         }

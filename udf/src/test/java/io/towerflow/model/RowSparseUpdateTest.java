@@ -48,6 +48,42 @@ class RowSparseUpdateTest {
         }
     }
 
+    /**
+     * Decoupled weight decay: from the same start, one step with decay d leaves every touched row
+     * at its no-decay value minus lr × d × its value before the step (Adam's own step does not
+     * depend on the decay), and rows outside the batch where they were.
+     */
+    @Test
+    void weightDecayShrinksTheTouchedRowsByLearningRateTimesDecay() {
+        ModelConfig cfg = PlantedData.testConfig();
+        List<BehaviorEvent> events = PlantedData.generate(20, 500, 10, 3, 0.1, 5).events;
+        TrainingExamples data = TrainingExamples.fromEvents(events, cfg.historyLength());
+        float lr = 0.05f;
+        float decay = 2f;
+        TwoTowerTrainer.Options one = TwoTowerTrainer.Options.defaults()
+                .withBatchSize(data.size()).withEpochs(1).withSeed(3).withLearningRates(1e-3f, lr);
+        float[][] before;
+        float[][] plain;
+        float[][] decayed;
+        try (TwoTowerModel m = TwoTowerModel.create(cfg, Device.cpu(), 1)) {
+            before = tables(m);
+            new TwoTowerTrainer(m, one).fit(data);
+            plain = tables(m);
+        }
+        try (TwoTowerModel m = TwoTowerModel.create(cfg, Device.cpu(), 1)) {
+            new TwoTowerTrainer(m, one.withEmbeddingWeightDecay(decay)).fit(data);
+            decayed = tables(m);
+        }
+        int width = cfg.embeddingDim();
+        for (int t = 0; t < 3; t++) {
+            BitSet touched = changedRows(before[t], plain[t], width);
+            for (int x = 0; x < before[t].length; x++) {
+                float want = touched.get(x / width) ? plain[t][x] - lr * decay * before[t][x] : before[t][x];
+                assertEquals(want, decayed[t][x], 1e-6f, "table " + t + " entry " + x);
+            }
+        }
+    }
+
     private static float[][] tables(TwoTowerModel m) {
         return new float[][] {
             m.itemTable().getArray().toFloatArray(),
