@@ -69,7 +69,7 @@ public final class TrainCommand {
                     + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
                     + " [--schedule constant|cosine] [--uniform-negatives N]"
                     + " [--threads N] [--item-buckets N] [--category-buckets N] [--user-buckets N]"
-                    + " [--target-window N] [--embedding-weight-decay X] [--dim N] [--embedding-dim N] [--hidden N]"
+                    + " [--embedding-weight-decay X] [--dim N] [--embedding-dim N] [--hidden N]"
                     + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
     static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
@@ -83,7 +83,7 @@ public final class TrainCommand {
                 "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
                 "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
                 "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
-                "--target-window", "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
+                "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
                 "--synthetic-users", "--synthetic-items", "--synthetic-categories");
 
@@ -104,7 +104,6 @@ public final class TrainCommand {
         float learningRate = TwoTowerTrainer.Options.defaults().learningRate();
         float embeddingLearningRate = TwoTowerTrainer.Options.defaults().embeddingLearningRate();
         float embeddingWeightDecay = TwoTowerTrainer.Options.defaults().embeddingWeightDecay();
-        int targetWindow = TwoTowerTrainer.Options.defaults().targetWindow();
         TwoTowerTrainer.LogQ logQ = TwoTowerTrainer.Options.defaults().logQ();
         TwoTowerTrainer.Schedule schedule = TwoTowerTrainer.Options.defaults().schedule();
         /**
@@ -191,7 +190,6 @@ public final class TrainCommand {
                 case "--item-buckets": itemBuckets = positive(a, v); break;
                 case "--category-buckets": categoryBuckets = positive(a, v); break;
                 case "--user-buckets": userBuckets = positive(a, v); break;
-                case "--target-window": targetWindow = positive(a, v); break;
                 case "--embedding-weight-decay": embeddingWeightDecay = (float) number(a, v, true); break;
                 case "--dim": dim = positive(a, v); break;
                 case "--embedding-dim": embeddingDim = positive(a, v); break;
@@ -274,7 +272,6 @@ public final class TrainCommand {
                     .withSeed(seed)
                     .withLearningRates(learningRate, embeddingLearningRate)
                     .withEmbeddingWeightDecay(embeddingWeightDecay)
-                    .withTargetWindow(targetWindow)
                     .withLogQ(logQ)
                     .withSchedule(schedule)
                     .withUniformNegatives(uniformNegatives)

@@ -80,8 +80,6 @@ public final class TwoTowerTrainer {
      * @param uniformNegatives uniformly drawn extra negatives per step (see {@link #withUniformNegatives})
      * @param embeddingWeightDecay decoupled weight decay of the embedding rows (see {@link
      *     #withEmbeddingWeightDecay})
-     * @param targetWindow how many of a user's next events an example's target is drawn from (see
-     *     {@link #withTargetWindow})
      */
     public record Options(
             int batchSize,
@@ -95,8 +93,7 @@ public final class TwoTowerTrainer {
             LogQ logQ,
             Schedule schedule,
             int uniformNegatives,
-            float embeddingWeightDecay,
-            int targetWindow) {
+            float embeddingWeightDecay) {
 
         public Options {
             if (batchSize < 2) {
@@ -117,41 +114,38 @@ public final class TwoTowerTrainer {
             if (!(embeddingWeightDecay >= 0) || Float.isInfinite(embeddingWeightDecay)) {
                 throw new IllegalArgumentException("embeddingWeightDecay must be a finite number >= 0");
             }
-            if (targetWindow < 1) {
-                throw new IllegalArgumentException("targetWindow must be >= 1");
-            }
         }
 
         public static Options defaults() {
-            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT, 0, 0f, 1);
+            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT, 0, 0f);
         }
 
         public Options withBatchSize(int v) {
-            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay, targetWindow);
+            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withEpochs(int v) {
-            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay, targetWindow);
+            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withLearningRates(float dense, float embeddings) {
-            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay, targetWindow);
+            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withSeed(long v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay, targetWindow);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withProgress(PrintStream out, int every) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay, targetWindow);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withListener(Consumer<Progress> l) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ, schedule, uniformNegatives, embeddingWeightDecay, targetWindow);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         public Options withSchedule(Schedule v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, v, uniformNegatives, embeddingWeightDecay, targetWindow);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, v, uniformNegatives, embeddingWeightDecay);
         }
 
         /**
@@ -160,11 +154,11 @@ public final class TwoTowerTrainer {
          * that rarely-seen items are pushed down too, not only popular ones.
          */
         public Options withUniformNegatives(int v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, v, embeddingWeightDecay, targetWindow);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, v, embeddingWeightDecay);
         }
 
         public Options withLogQ(LogQ v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v, schedule, uniformNegatives, embeddingWeightDecay, targetWindow);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v, schedule, uniformNegatives, embeddingWeightDecay);
         }
 
         /**
@@ -174,20 +168,7 @@ public final class TwoTowerTrainer {
          * batch touches is left alone. 0 (the default) turns it off.
          */
         public Options withEmbeddingWeightDecay(float v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, v, targetWindow);
-        }
-
-        /**
-         * Each example's target is drawn uniformly from its user's next {@code w} events among the
-         * training data (the event itself and up to {@code w − 1} after it), while the input stays
-         * the history before the event: the dense all-action objective of PinnerFormer (Pancha et
-         * al., KDD 2022). A list is shown after an event and is useful when the user acts on any
-         * of its items soon, not only on the very next one. 1 (the default) is next-event
-         * prediction. Events outside the training data (held out for testing or validation) are
-         * never drawn.
-         */
-        public Options withTargetWindow(int w) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay, w);
+            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, v);
         }
     }
 
@@ -300,9 +281,6 @@ public final class TwoTowerTrainer {
         Random random = new Random(options.seed());
         int[] order = data.positions.clone();
         Batch batch = new Batch(b, uniform, config.historyLength());
-        if (options.targetWindow() > 1) {
-            batch.drawTargetsFromWindow(data, options.targetWindow(), new Random(options.seed() * 31 + 7));
-        }
         double[] epochLosses = new double[options.epochs()];
         List<Double> firstWindow = new ArrayList<>();
         double[] lastWindow = new double[options.logEvery()];
@@ -494,10 +472,6 @@ public final class TwoTowerTrainer {
         final int[] negativeDense;
         int size;
         int negatives;
-        /** With a target window: which events are training data, and the window's draws. */
-        private boolean[] inData;
-        private int window = 1;
-        private Random windowRandom;
 
         Batch(int capacity, int uniformNegatives, int historyLength) {
             user = new UserBatch(capacity, historyLength);
@@ -507,41 +481,6 @@ public final class TwoTowerTrainer {
             negativeDense = new int[uniformNegatives];
             bias = new float[capacity * (capacity + uniformNegatives)];
             keys = new int[capacity];
-        }
-
-        /** Draws each example's target from its user's next {@code w} events of {@code data}. */
-        void drawTargetsFromWindow(TrainingExamples data, int w, Random random) {
-            inData = new boolean[data.eventItem.length];
-            for (int p : data.positions) {
-                inData[p] = true;
-            }
-            window = w;
-            windowRandom = random;
-        }
-
-        /**
-         * The event whose item is the target of the example at event {@code p}: {@code p} itself,
-         * or with a window one drawn uniformly from the user's training events among p … p + w − 1
-         * (a user's events are one run of the arrays, oldest first).
-         */
-        private int target(TrainingExamples data, int p) {
-            if (window == 1) {
-                return p;
-            }
-            int user = data.eventUser[p];
-            int end = Math.min(data.eventUser.length, p + window);
-            int candidates = 0;
-            for (int q = p; q < end && data.eventUser[q] == user; q++) {
-                if (inData[q]) {
-                    candidates++;
-                }
-            }
-            int k = windowRandom.nextInt(candidates);
-            for (int q = p; ; q++) {
-                if (inData[q] && k-- == 0) {
-                    return q;
-                }
-            }
         }
 
         /** Candidate columns of the softmax: the batch's targets, then the uniform negatives. */
@@ -556,11 +495,11 @@ public final class TwoTowerTrainer {
             negatives = 0;
             int n = c.historyLength();
             for (int i = 0; i < size; i++) {
-                int t = target(data, order[from + i]);
+                int p = order[from + i];
                 // targets first, so that local row 0 of every sub-table is a real, touched row
-                targetDense[i] = data.eventItem[t];
-                targetItem[i] = items.local(itemRow[data.eventItem[t]]);
-                targetCategory[i] = categories.local(catRow[data.eventCategory[t] + 1]);
+                targetDense[i] = data.eventItem[p];
+                targetItem[i] = items.local(itemRow[data.eventItem[p]]);
+                targetCategory[i] = categories.local(catRow[data.eventCategory[p] + 1]);
             }
             for (int i = 0; i < size; i++) {
                 int p = order[from + i];
