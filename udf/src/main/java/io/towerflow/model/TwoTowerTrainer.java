@@ -121,31 +121,47 @@ public final class TwoTowerTrainer {
         }
 
         public Options withBatchSize(int v) {
-            return new Options(v, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
+            Copy c = new Copy(this);
+            c.batchSize = v;
+            return c.build();
         }
 
         public Options withEpochs(int v) {
-            return new Options(batchSize, v, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
+            Copy c = new Copy(this);
+            c.epochs = v;
+            return c.build();
         }
 
         public Options withLearningRates(float dense, float embeddings) {
-            return new Options(batchSize, epochs, dense, embeddings, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
+            Copy c = new Copy(this);
+            c.learningRate = dense;
+            c.embeddingLearningRate = embeddings;
+            return c.build();
         }
 
         public Options withSeed(long v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, v, logEvery, progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
+            Copy c = new Copy(this);
+            c.seed = v;
+            return c.build();
         }
 
         public Options withProgress(PrintStream out, int every) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, every, out, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
+            Copy c = new Copy(this);
+            c.progress = out;
+            c.logEvery = every;
+            return c.build();
         }
 
         public Options withListener(Consumer<Progress> l) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, l, logQ, schedule, uniformNegatives, embeddingWeightDecay);
+            Copy c = new Copy(this);
+            c.listener = l;
+            return c.build();
         }
 
         public Options withSchedule(Schedule v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, v, uniformNegatives, embeddingWeightDecay);
+            Copy c = new Copy(this);
+            c.schedule = v;
+            return c.build();
         }
 
         /**
@@ -154,11 +170,15 @@ public final class TwoTowerTrainer {
          * that rarely-seen items are pushed down too, not only popular ones.
          */
         public Options withUniformNegatives(int v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, v, embeddingWeightDecay);
+            Copy c = new Copy(this);
+            c.uniformNegatives = v;
+            return c.build();
         }
 
         public Options withLogQ(LogQ v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, v, schedule, uniformNegatives, embeddingWeightDecay);
+            Copy c = new Copy(this);
+            c.logQ = v;
+            return c.build();
         }
 
         /**
@@ -168,7 +188,45 @@ public final class TwoTowerTrainer {
          * batch touches is left alone. 0 (the default) turns it off.
          */
         public Options withEmbeddingWeightDecay(float v) {
-            return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery, progress, listener, logQ, schedule, uniformNegatives, v);
+            Copy c = new Copy(this);
+            c.embeddingWeightDecay = v;
+            return c.build();
+        }
+
+        /** A mutable copy of an {@link Options}, so that each {@code withX} names only what it changes. */
+        private static final class Copy {
+            int batchSize;
+            int epochs;
+            float learningRate;
+            float embeddingLearningRate;
+            long seed;
+            int logEvery;
+            PrintStream progress;
+            Consumer<Progress> listener;
+            LogQ logQ;
+            Schedule schedule;
+            int uniformNegatives;
+            float embeddingWeightDecay;
+
+            Copy(Options o) {
+                batchSize = o.batchSize;
+                epochs = o.epochs;
+                learningRate = o.learningRate;
+                embeddingLearningRate = o.embeddingLearningRate;
+                seed = o.seed;
+                logEvery = o.logEvery;
+                progress = o.progress;
+                listener = o.listener;
+                logQ = o.logQ;
+                schedule = o.schedule;
+                uniformNegatives = o.uniformNegatives;
+                embeddingWeightDecay = o.embeddingWeightDecay;
+            }
+
+            Options build() {
+                return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery,
+                        progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
+            }
         }
     }
 
