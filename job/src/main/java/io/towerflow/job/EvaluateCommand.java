@@ -18,6 +18,7 @@ import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.ItemCatalogue;
 import io.towerflow.model.ModelArtifacts;
 import io.towerflow.model.ModelConfig;
+import io.towerflow.model.RepeatBoost;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
 import io.towerflow.model.TwoTowerModel;
@@ -179,7 +180,8 @@ public final class EvaluateCommand {
                 out.println("evaluating version " + evaluated.manifest().version() + " from " + o.model);
             }
             String version = evaluated != null ? evaluated.manifest().version() : t.version;
-            try (ServingModel serving = ServingModel.ofUnsaved(version, model, catalogue)) {
+            RepeatBoost repeat = evaluated != null ? evaluated.manifest().repeat() : trained.boost(t, parent);
+            try (ServingModel serving = ServingModel.ofUnsaved(version, model, catalogue, repeat)) {
                 SyntheticGenerator generator = t.synthetic ? new SyntheticGenerator(t.syntheticConfig()) : null;
                 List<Ranker> rankers = new ArrayList<>();
                 rankers.add(new TwoTowerRanker(serving));
@@ -201,7 +203,7 @@ public final class EvaluateCommand {
                 }
                 Map<String, Double> metrics = manifestMetrics(trained, results, shift, cases.size());
                 if (t.outGiven && evaluated == null) {
-                    TrainCommand.writeVersion(t.out, t.version, parent, model, train, catalogue, metrics, out);
+                    TrainCommand.writeVersion(t.out, t.version, parent, model, repeat, train, catalogue, metrics, out);
                 }
                 if (t.summaryJson != null) {
                     writeSummary(o, source, split, catalogue, trained, results, shift, t.summaryJson);
@@ -237,7 +239,7 @@ public final class EvaluateCommand {
         // the job loads a version from disk: write this one to a scratch directory first
         Path scratch = Files.createTempDirectory("towerflow-eval-");
         try {
-            Path dir = TrainCommand.writeVersion(scratch, o.train.version, null, model, train, catalogue,
+            Path dir = TrainCommand.writeVersion(scratch, o.train.version, null, model, serving.repeat(), train, catalogue,
                     Map.of(), new PrintStream(PrintStream.nullOutputStream()));
             return IntentShift.measure(dir, serving, generator, cases, o.intentShiftUsers, o.intentShiftEvents,
                     TOP_K, o.train.seed);
@@ -328,6 +330,13 @@ public final class EvaluateCommand {
             tr.put("lastLoss", trained.lastLoss());
             tr.put("examplesPerSecond", trained.examplesPerSecond());
             tr.put("seconds", trained.seconds());
+            if (fitted.repeat() != null) {
+                ObjectNode rb = tr.putObject("repeatBoost");
+                rb.put("weight", fitted.repeat().boost().weight());
+                rb.put("halfLifeEvents", fitted.repeat().boost().halfLifeEvents());
+                rb.put("validationHR@20", fitted.repeat().hitRate());
+                rb.put("validationHR@20Without", fitted.repeat().hitRateWithout());
+            }
         }
         ObjectNode metrics = s.putObject("metrics");
         for (MethodResult r : results) {

@@ -12,6 +12,7 @@ import io.towerflow.model.ItemCatalogue;
 import io.towerflow.model.ModelArtifacts;
 import io.towerflow.model.ModelConfig;
 import io.towerflow.model.ModelManifest;
+import io.towerflow.model.RepeatBoost;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
 import io.towerflow.model.TwoTowerModel;
@@ -41,13 +42,15 @@ import java.util.function.Consumer;
  *
  * <pre>
  * TrainCommand (--events FILE | --synthetic) [--out model-artifacts] [--version NAME]
- *              [--parent DIR] [--epochs 8] [--validation-users 2000] [--batch-size 512]
+ *              [--parent DIR] [--epochs 8] [--validation-users 2000] [--validation-events 5]
+ *              [--batch-size 512]
  *              [--seed 42] [--max-events N]
  *              [--summary-json FILE] [--eval-k 20] [--learning-rate 0.002]
  *              [--embedding-learning-rate 0.02] [--logq streaming|counts|none]
  *              [--schedule constant|cosine] [--uniform-negatives 2048] [--threads 1]
  *              [--item-buckets N] [--category-buckets N] [--user-buckets N] [--history-length N]
  *              [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]
+ *              [--repeat-boost fit|none|WEIGHT:HALF_LIFE]
  *              [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]
  * </pre>
  *
@@ -64,13 +67,14 @@ public final class TrainCommand {
     /** The options every training command takes. */
     static final String TRAINING_USAGE =
             "(--events FILE | --synthetic) [--out DIR] [--version NAME] [--parent DIR]"
-                    + " [--epochs MAX] [--validation-users N] [--batch-size N] [--seed N] [--max-events N]"
+                    + " [--epochs MAX] [--validation-users N] [--validation-events N] [--batch-size N] [--seed N] [--max-events N]"
                     + " [--summary-json FILE]"
                     + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
                     + " [--schedule constant|cosine] [--uniform-negatives N]"
                     + " [--threads N] [--item-buckets N] [--category-buckets N] [--user-buckets N]"
                     + " [--embedding-weight-decay X] [--dim N] [--embedding-dim N] [--hidden N]"
                     + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
+                    + " [--repeat-boost fit|none|WEIGHT:HALF_LIFE]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
     static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
     static final long DEFAULT_SYNTHETIC_EVENTS = 200_000;
@@ -82,10 +86,10 @@ public final class TrainCommand {
         static final Set<String> VALUE_OPTIONS = Set.of(
                 "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
                 "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
-                "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
+                "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--validation-events", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
                 "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
-                "--synthetic-users", "--synthetic-items", "--synthetic-categories");
+                "--repeat-boost", "--synthetic-users", "--synthetic-items", "--synthetic-categories");
 
         Path events;
         boolean synthetic;
@@ -96,6 +100,8 @@ public final class TrainCommand {
         /** The most epochs; with validation users, training stops at the first that does not improve. */
         int epochs = 8;
         int validationUsers = 2_000;
+        /** Each validation user's last this many training events are held out (as the evaluation's 5). */
+        int validationEvents = 5;
         int batchSize = 512;
         long seed = 42;
         long maxEvents = -1;
@@ -123,6 +129,10 @@ public final class TrainCommand {
         Double recentHalfLife;
         Long recencyHalfLifeMs;
         Double temperature;
+        /** Fit a {@link RepeatBoost} on the validation users after training (docs/model.md). */
+        boolean fitRepeatBoost = true;
+        /** A given boost instead ({@code --repeat-boost none} gives {@link RepeatBoost#NONE}). */
+        RepeatBoost repeatBoost;
         int syntheticUsers = new SyntheticGenerator.Config().users;
         int syntheticItems = new SyntheticGenerator.Config().items;
         int syntheticCategories = new SyntheticGenerator.Config().categories;
@@ -177,6 +187,7 @@ public final class TrainCommand {
                 case "--parent": parent = Paths.get(v); break;
                 case "--epochs": epochs = positive(a, v); break;
                 case "--validation-users": validationUsers = (int) Math.min(Integer.MAX_VALUE, Math.max(0, parseLong(a, v))); break;
+                case "--validation-events": validationEvents = positive(a, v); break;
                 case "--batch-size": batchSize = positive(a, v); break;
                 case "--seed": seed = parseLong(a, v); break;
                 case "--max-events": maxEvents = parseLong(a, v); break;
@@ -198,10 +209,31 @@ public final class TrainCommand {
                 case "--recent-half-life": recentHalfLife = number(a, v, true); break;
                 case "--recency-half-life-ms": recencyHalfLifeMs = (long) positive(a, v); break;
                 case "--temperature": temperature = number(a, v, false); break;
+                case "--repeat-boost": repeatBoost(a, v); break;
                 case "--synthetic-users": syntheticUsers = positive(a, v); break;
                 case "--synthetic-items": syntheticItems = positive(a, v); break;
                 case "--synthetic-categories": syntheticCategories = positive(a, v); break;
                 default: throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+
+        /** {@code fit}, {@code none} or {@code WEIGHT:HALF_LIFE}. */
+        private void repeatBoost(String a, String v) {
+            fitRepeatBoost = v.equals("fit");
+            if (fitRepeatBoost) {
+                repeatBoost = null;
+            } else if (v.equals("none")) {
+                repeatBoost = RepeatBoost.NONE;
+            } else {
+                String[] p = v.split(":", -1);
+                if (p.length != 2) {
+                    throw new IllegalArgumentException(a + " takes fit, none or WEIGHT:HALF_LIFE, not " + v);
+                }
+                try {
+                    repeatBoost = new RepeatBoost(number(a, p[0], true), number(a, p[1], false));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(a + " " + v + ": " + e.getMessage(), e);
+                }
             }
         }
 
@@ -389,7 +421,8 @@ public final class TrainCommand {
             Fitted fitted = fit(o, model, train, out, null);
             ItemCatalogue catalogue = train.catalogue();
             Evaluation.HitRates hr;
-            try (ServingModel serving = ServingModel.ofUnsaved(o.version, model, catalogue)) {
+            RepeatBoost repeat = fitted.boost(o, parent);
+            try (ServingModel serving = ServingModel.ofUnsaved(o.version, model, catalogue, repeat)) {
                 hr = Evaluation.hitRates(serving, Evaluation.heldOut(split.heldOut()), o.evalK);
             }
             out.println("held out: " + hr);
@@ -400,7 +433,7 @@ public final class TrainCommand {
             metrics.put(k + ".random", hr.random());
             metrics.put(k + ".popularity", hr.popularity());
             metrics.put("heldOut.queries", (double) hr.queries());
-            Path dir = writeVersion(o.out, o.version, parent, model, train, catalogue, metrics, out);
+            Path dir = writeVersion(o.out, o.version, parent, model, repeat, train, catalogue, metrics, out);
 
             if (o.summaryJson != null) {
                 writeSummary(o, source, train, fitted, hr, dir);
@@ -457,18 +490,27 @@ public final class TrainCommand {
     }
 
     /**
-     * What {@link #fit} did: the trainer's run, the epoch whose parameters the model holds and
-     * its validation HR@20 (NaN without validation).
+     * What {@link #fit} did: the trainer's run, the epoch whose parameters the model holds, its
+     * validation HR@20 (NaN without validation) and the repeat boost fitted on the validation
+     * users (null when none was fitted).
      */
-    record Fitted(TwoTowerTrainer.Result run, int epochsKept, double validationHitRate) {}
+    record Fitted(TwoTowerTrainer.Result run, int epochsKept, double validationHitRate, RepeatBoost.Fit repeat) {
+        /** The fitted boost, else the one {@code o} gives, else {@code parent}'s, else none. */
+        RepeatBoost boost(Options o, ModelArtifacts parent) {
+            return repeat != null ? repeat.boost()
+                    : o.repeatBoost != null ? o.repeatBoost
+                    : parent != null ? parent.manifest().repeat() : RepeatBoost.NONE;
+        }
+    }
 
     /**
      * Trains {@code model} on {@code train} with a progress line every 100 steps, or more often
      * when the whole run has fewer than 5,000 steps (50 lines at least). With validation users,
-     * the last training event of a seeded sample of about that many users is held out of
-     * training; after every epoch the model's HR@20 on them is measured, training stops at the
-     * first epoch that does not improve it, and the model goes back to the best epoch (early
-     * stopping: the towers memorise individual examples, see docs/model.md).
+     * the last {@code --validation-events} training events of a seeded sample of about that many
+     * users are held out of training; after every epoch the model's HR@20 on them is measured,
+     * training stops at the first epoch that does not improve it, and the model goes back to the
+     * best epoch (early stopping: the towers memorise individual examples, see docs/model.md);
+     * then a {@link RepeatBoost} is fitted on them (unless {@code --repeat-boost} says otherwise).
      */
     static Fitted fit(Options o, TwoTowerModel model, TrainingExamples train, PrintStream out,
             Consumer<TwoTowerTrainer.Progress> listener) {
@@ -477,7 +519,7 @@ public final class TrainCommand {
         if (o.validationUsers > 0) {
             int users = train.userCount();
             long seed = o.seed;
-            TrainingExamples.Split split = train.splitLastPerUser(1,
+            TrainingExamples.Split split = train.splitLastPerUser(o.validationEvents,
                     u -> Math.floorMod(IdHashing.mix32(u * 0x9E3779B9 + (int) seed), users) < o.validationUsers);
             fitOn = split.train();
             validation = Evaluation.heldOut(split.heldOut());
@@ -501,7 +543,7 @@ public final class TrainCommand {
                     hr = Evaluation.hitRates(s, pairs, 20).model();
                 }
                 boolean better = !(hr <= best[0]);
-                out.printf(Locale.ROOT, "epoch %d: validation HR@20 %.4f (%d users)%s%n", epoch, hr, pairs.size(),
+                out.printf(Locale.ROOT, "epoch %d: validation HR@20 %.4f (%d events)%s%n", epoch, hr, pairs.size(),
                         better ? "" : ", not better than epoch " + bestEpoch[0] + ": stop");
                 if (better) {
                     best[0] = hr;
@@ -518,7 +560,19 @@ public final class TrainCommand {
         out.printf(Locale.ROOT, "trained: %d steps, %,d examples in %.1f s (%.0f examples/s), loss %.4f -> %.4f%n",
                 result.steps(), result.examples(), result.seconds(), result.examplesPerSecond(),
                 result.firstLoss(), result.lastLoss());
-        return new Fitted(result, bestEpoch[0], best[0]);
+        RepeatBoost.Fit repeat = null;
+        if (!validation.isEmpty() && o.fitRepeatBoost) {
+            try (ServingModel s = ServingModel.ofUnsaved("validation", model, fitOn.catalogue())) {
+                repeat = RepeatBoost.fit(s, validation, 20);
+            }
+            StringBuilder grid = new StringBuilder();
+            repeat.tried().forEach((b, hr) -> grid.append(String.format(Locale.ROOT, " %s:%s %.4f",
+                    b.weight(), b.halfLifeEvents(), hr)));
+            out.println("repeat boost, validation HR@20 by weight:half-life:" + grid);
+            out.printf(Locale.ROOT, "repeat boost: weight %s, half-life %s events: validation HR@20 %.4f (%.4f without)%n",
+                    repeat.boost().weight(), repeat.boost().halfLifeEvents(), repeat.hitRate(), repeat.hitRateWithout());
+        }
+        return new Fitted(result, bestEpoch[0], best[0], repeat);
     }
 
     /** The manifest metrics of a training run. */
@@ -529,6 +583,9 @@ public final class TrainCommand {
         metrics.put("train.epochs", (double) result.epochs());
         metrics.put("train.epochsKept", (double) fitted.epochsKept());
         metrics.put("train.validationHR@20", fitted.validationHitRate());
+        if (fitted.repeat() != null) {
+            metrics.put("train.validationHR@20.repeatBoost", fitted.repeat().hitRate());
+        }
         metrics.put("train.firstLoss", result.firstLoss());
         metrics.put("train.lastLoss", result.lastLoss());
         metrics.put("train.examplesPerSecond", result.examplesPerSecond());
@@ -537,7 +594,8 @@ public final class TrainCommand {
 
     /** Writes {@code version} under {@code root} and verifies it; returns its directory. */
     static Path writeVersion(Path root, String version, ModelArtifacts parent, TwoTowerModel model,
-            TrainingExamples train, ItemCatalogue catalogue, Map<String, Double> metrics, PrintStream out)
+            RepeatBoost repeat, TrainingExamples train, ItemCatalogue catalogue, Map<String, Double> metrics,
+            PrintStream out)
             throws IOException, InvalidModelException {
         Map<String, Double> finite = new LinkedHashMap<>(metrics);
         finite.values().removeIf(v -> v.isNaN() || v.isInfinite());
@@ -548,7 +606,8 @@ public final class TrainCommand {
                 model.config(),
                 train.window(),
                 finite,
-                Map.of());
+                Map.of(),
+                repeat);
         Path dir = ModelArtifacts.write(root, manifest, model, catalogue);
         ModelArtifacts.load(dir); // verify what was written
         out.println("wrote " + dir + " (" + Files.size(dir.resolve(ModelArtifacts.PARAMETERS)) / 1024 + " KiB of parameters)");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.towerflow.model.ModelArtifacts;
+import io.towerflow.model.RepeatBoost;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -67,6 +68,11 @@ class EvaluateCommandITCase {
         ModelArtifacts version = ModelArtifacts.load(dir.resolve("models").resolve("v-eval"));
         assertEquals(twoTower, version.manifest().metrics().get("eval.twotower.HR@20"), 1e-12);
         assertEquals(shift.get("realtime").asDouble(), version.manifest().metrics().get("eval.intentShift.realtime"));
+        JsonNode repeat = s.get("training").get("repeatBoost");
+        assertTrue(repeat.get("validationHR@20").asDouble() >= repeat.get("validationHR@20Without").asDouble(),
+                repeat.toString());
+        assertEquals(new RepeatBoost(repeat.get("weight").asDouble(), repeat.get("halfLifeEvents").asDouble()),
+                version.manifest().repeat());
     }
 
     @Test

@@ -1,15 +1,17 @@
 package io.towerflow.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.towerflow.model.ModelConfig;
+import io.towerflow.model.RepeatBoost;
 import io.towerflow.model.TwoTowerTrainer;
 
 import org.junit.jupiter.api.Test;
 
-/** The model-size and regularisation options of {@code train} and {@code evaluate}. */
+/** The model-size, regularisation and repeat-boost options of {@code train} and {@code evaluate}. */
 class TrainCommandOptionsTest {
 
     @Test
@@ -42,5 +44,24 @@ class TrainCommandOptionsTest {
         assertTrue(e.getMessage().contains("--parent keeps the parent's configuration"), e.getMessage());
         assertThrows(IllegalArgumentException.class,
                 () -> TrainCommand.Options.parse(new String[] {"--synthetic", "--embedding-weight-decay", "-1"}));
+    }
+
+    @Test
+    void theRepeatBoostIsFittedByDefaultGivenOrLeftOut() {
+        TrainCommand.Options fit = TrainCommand.Options.parse(new String[] {"--synthetic"});
+        assertTrue(fit.fitRepeatBoost);
+        assertEquals(5, fit.validationEvents);
+        TrainCommand.Options none = TrainCommand.Options.parse(new String[] {"--synthetic", "--repeat-boost", "none"});
+        assertFalse(none.fitRepeatBoost);
+        assertEquals(RepeatBoost.NONE, none.repeatBoost);
+        TrainCommand.Options given = TrainCommand.Options.parse(new String[] {
+            "--synthetic", "--repeat-boost", "0.5:32", "--validation-events", "1"});
+        assertFalse(given.fitRepeatBoost);
+        assertEquals(new RepeatBoost(0.5, 32), given.repeatBoost);
+        assertEquals(1, given.validationEvents);
+        for (String bad : new String[] {"0.5", "-1:2", "1:0", "x:y", "1:2:3"}) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> TrainCommand.Options.parse(new String[] {"--synthetic", "--repeat-boost", bad}), bad);
+        }
     }
 }

@@ -21,6 +21,15 @@ public final class RecommendOptions {
                     .withDescription(
                             "Interactions kept per user in keyed state; the user tower pools them.");
 
+    public static final ConfigOption<Boolean> EXCLUDE_SEEN =
+            ConfigOptions.key("towerflow.recommend.exclude-seen")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Leave the items in the user's kept history out of the lists. With false, "
+                                    + "recently seen items may come back, scored by the model version's "
+                                    + "repeat boost (docs/model.md).");
+
     public static final ConfigOption<Integer> BATCH_MAX_SIZE =
             ConfigOptions.key("towerflow.recommend.batch.max-size")
                     .intType()

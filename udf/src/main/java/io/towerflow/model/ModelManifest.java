@@ -24,6 +24,8 @@ import java.util.TreeMap;
  * @param trainingWindow event-time range and number of events trained on
  * @param metrics offline metrics, free-form (e.g. {@code heldOut.hr@20.model})
  * @param files name → sha256 hex
+ * @param repeat how lists score the user's recent items ({@link RepeatBoost}); versions written
+ *     before it existed read as {@link RepeatBoost#NONE}
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -34,11 +36,15 @@ public record ModelManifest(
         ModelConfig config,
         TrainingWindow trainingWindow,
         Map<String, Double> metrics,
-        Map<String, String> files) {
+        Map<String, String> files,
+        RepeatBoost repeat) {
 
     /** Event-time range [fromTs, toTs] (epoch ms) and count of the events a version learnt from. */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record TrainingWindow(long fromTs, long toTs, long events) {}
+
+    /** Field that versions written before the repeat boost lack (read as none). */
+    private static final String REPEAT_FIELD = "repeat";
 
     private static final ObjectMapper MAPPER =
             new ObjectMapper()
@@ -50,14 +56,21 @@ public record ModelManifest(
     public ModelManifest {
         metrics = metrics == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(metrics));
         files = files == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(files));
+        repeat = repeat == null ? RepeatBoost.NONE : repeat;
+    }
+
+    /** A manifest without a repeat boost. */
+    public ModelManifest(String version, String parent, String createdAt, ModelConfig config,
+            TrainingWindow trainingWindow, Map<String, Double> metrics, Map<String, String> files) {
+        this(version, parent, createdAt, config, trainingWindow, metrics, files, RepeatBoost.NONE);
     }
 
     public ModelManifest withFiles(Map<String, String> newFiles) {
-        return new ModelManifest(version, parent, createdAt, config, trainingWindow, metrics, newFiles);
+        return new ModelManifest(version, parent, createdAt, config, trainingWindow, metrics, newFiles, repeat);
     }
 
     public ModelManifest withMetrics(Map<String, Double> newMetrics) {
-        return new ModelManifest(version, parent, createdAt, config, trainingWindow, newMetrics, files);
+        return new ModelManifest(version, parent, createdAt, config, trainingWindow, newMetrics, files, repeat);
     }
 
     public byte[] toJson() {
@@ -70,13 +83,17 @@ public record ModelManifest(
 
     /**
      * Parses a manifest; any malformation or missing required field is an IOException. A config
-     * written before the user tower's short-term channel existed reads as one without it.
+     * written before the user tower's short-term channel existed reads as one without it, and one
+     * written before the repeat boost as one without that.
      */
     public static ModelManifest fromJson(byte[] json) throws IOException {
         JsonNode tree = MAPPER.readTree(json);
         if (tree != null && tree.get("config") instanceof ObjectNode config
                 && !config.has(ModelConfig.RECENT_HALF_LIFE_FIELD)) {
             config.put(ModelConfig.RECENT_HALF_LIFE_FIELD, 0.0);
+        }
+        if (tree instanceof ObjectNode root && !root.has(REPEAT_FIELD)) {
+            root.putNull(REPEAT_FIELD);
         }
         ModelManifest m = tree == null || tree.isMissingNode() ? null : MAPPER.treeToValue(tree, ModelManifest.class);
         if (m == null) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import io.towerflow.index.ItemIndex;
 import io.towerflow.records.CatalogueItem;
 import io.towerflow.records.ScoredItem;
@@ -13,6 +14,8 @@ import io.towerflow.records.ScoredItem;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,14 +37,16 @@ public final class ServingModel implements AutoCloseable {
     private final boolean ownsModel;
     /** The catalogue the version was trained with; catalogue changes apply on top of it. */
     private final ItemCatalogue baseCatalogue;
+    private final RepeatBoost repeat;
     private ItemIndex index;
 
-    private ServingModel(
-            String version, TwoTowerModel model, boolean ownsModel, ItemCatalogue catalogue) {
+    private ServingModel(String version, TwoTowerModel model, boolean ownsModel, ItemCatalogue catalogue,
+            RepeatBoost repeat) {
         this.version = version;
         this.model = model;
         this.ownsModel = ownsModel;
         this.baseCatalogue = catalogue;
+        this.repeat = repeat;
         this.index = buildIndex(model, catalogue);
     }
 
@@ -53,7 +58,8 @@ public final class ServingModel implements AutoCloseable {
         }
         TwoTowerModel model = artifacts.loadModel(device);
         try {
-            return new ServingModel(artifacts.manifest().version(), model, true, artifacts.catalogue());
+            return new ServingModel(artifacts.manifest().version(), model, true, artifacts.catalogue(),
+                    artifacts.manifest().repeat());
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -64,11 +70,17 @@ public final class ServingModel implements AutoCloseable {
      * Serves a model that has not been written yet (to evaluate it before writing its version).
      * The model stays the caller's: {@link #close()} closes only the item matrix.
      */
-    public static ServingModel ofUnsaved(String version, TwoTowerModel model, ItemCatalogue catalogue) {
+    public static ServingModel ofUnsaved(
+            String version, TwoTowerModel model, ItemCatalogue catalogue, RepeatBoost repeat) {
         if (catalogue.size() == 0) {
             throw new IllegalArgumentException("empty catalogue");
         }
-        return new ServingModel(version, model, false, catalogue);
+        return new ServingModel(version, model, false, catalogue, repeat);
+    }
+
+    /** {@link #ofUnsaved(String, TwoTowerModel, ItemCatalogue, RepeatBoost)} without the boost. */
+    public static ServingModel ofUnsaved(String version, TwoTowerModel model, ItemCatalogue catalogue) {
+        return ofUnsaved(version, model, catalogue, RepeatBoost.NONE);
     }
 
     /** Item vectors of the whole catalogue, computed in chunks, as an index owned by the model. */
@@ -102,6 +114,11 @@ public final class ServingModel implements AutoCloseable {
         return model.config();
     }
 
+    /** How the version scores the user's recent items ({@link RepeatBoost#NONE}: not at all). */
+    public RepeatBoost repeat() {
+        return repeat;
+    }
+
     public int catalogueSize() {
         return index.size();
     }
@@ -109,9 +126,28 @@ public final class ServingModel implements AutoCloseable {
     /**
      * One batched call: user tower for all users, one matrix product against the item matrix, one
      * top-K. Returns, in the order of {@code users}, the top {@code k} items of each user without
-     * that user's {@code exclude} ids, and the user vector.
+     * that user's {@code exclude} ids, and the user vector. With an active {@link RepeatBoost},
+     * the user's recent items score their cosine plus the boost.
      */
     public List<UserResult> recommend(List<UserQuery> users, int k) {
+        boolean withHistory = false;
+        for (int i = 0; i < users.size() && repeat.active() && !withHistory; i++) {
+            withHistory = mayRepeat(users.get(i));
+        }
+        List<Candidates> candidates = candidates(users, k, withHistory);
+        List<UserResult> out = new ArrayList<>(candidates.size());
+        for (Candidates c : candidates) {
+            out.add(c.rank(k, repeat));
+        }
+        return out;
+    }
+
+    /**
+     * What {@link #recommend} ranks, before the repeat boost: for each user, enough of the best
+     * items by cosine that {@code k} remain after the exclusions and after any history item moves
+     * up, and (with {@code withHistory}) the cosine of every history item the index holds.
+     */
+    List<Candidates> candidates(List<UserQuery> users, int k, boolean withHistory) {
         if (users.isEmpty()) {
             return List.of();
         }
@@ -120,36 +156,135 @@ public final class ServingModel implements AutoCloseable {
         for (UserQuery q : users) {
             maxExclude = Math.max(maxExclude, q.excludeSize());
         }
-        int ask = (int) Math.min((long) kk + maxExclude, index.size());
         ModelConfig c = model.config();
+        int ask = (int) Math.min((long) kk + maxExclude + (withHistory ? c.historyLength() : 0), index.size());
         UserBatch batch = new UserBatch(users.size(), c.historyLength());
         for (UserQuery q : users) {
             batch.addUser(c, q.userId(), q.itemIds(), q.categoryIds(), q.actions(), q.ts());
         }
         int dim = c.dim();
-        List<UserResult> out = new ArrayList<>(users.size());
+        List<Candidates> out = new ArrayList<>(users.size());
         try (NDManager call = model.getNDManager().newSubManager();
                 NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray u = model.userVectors(call, batch);
             float[] vectors = u.toFloatArray();
             ItemIndex.TopK top = index.topK(u, ask);
+            List<Map<String, Float>> history = withHistory ? historyCosines(call, u, users) : null;
             for (int i = 0; i < users.size(); i++) {
-                Set<String> exclude = users.get(i).exclude();
-                List<ScoredItem> items = new ArrayList<>(kk);
-                for (int r = 0; r < top.k() && items.size() < kk; r++) {
-                    String id = index.id(top.row(i, r));
-                    if (exclude == null || !exclude.contains(id)) {
-                        items.add(new ScoredItem(id, top.score(i, r)));
-                    }
+                String[] ids = new String[top.k()];
+                float[] scores = new float[top.k()];
+                for (int r = 0; r < top.k(); r++) {
+                    ids[r] = index.id(top.row(i, r));
+                    scores[r] = top.score(i, r);
                 }
-                out.add(new UserResult(
-                        items.toArray(new ScoredItem[0]),
+                out.add(new Candidates(users.get(i), ids, scores,
+                        history == null ? Map.of() : history.get(i), c.historyLength(),
                         Arrays.copyOfRange(vectors, i * dim, (i + 1) * dim)));
             }
         }
         return out;
     }
+
+    /** Whether any of the query's pooled history items may be recommended (is not excluded). */
+    private boolean mayRepeat(UserQuery q) {
+        String[] h = q.itemIds();
+        if (h == null) {
+            return false;
+        }
+        for (int j = Math.max(0, h.length - model.config().historyLength()); j < h.length; j++) {
+            if (h[j] != null && (q.exclude() == null || !q.exclude().contains(h[j]))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The cosine of each user's history items that the index holds, one gather for the batch. */
+    private List<Map<String, Float>> historyCosines(NDManager call, NDArray userVectors, List<UserQuery> users) {
+        int historyLength = model.config().historyLength();
+        List<Map<String, Float>> out = new ArrayList<>(users.size());
+        List<String> ids = new ArrayList<>();
+        List<Long> rows = new ArrayList<>();
+        List<Long> owners = new ArrayList<>();
+        for (int i = 0; i < users.size(); i++) {
+            out.add(new HashMap<>());
+            String[] h = users.get(i).itemIds() == null ? new String[0] : users.get(i).itemIds();
+            Set<String> seen = new HashSet<>();
+            for (int j = Math.max(0, h.length - historyLength); j < h.length; j++) {
+                int row = h[j] == null ? -1 : index.rowOf(h[j]);
+                if (row >= 0 && seen.add(h[j])) {
+                    ids.add(h[j]);
+                    rows.add((long) row);
+                    owners.add((long) i);
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return out;
+        }
+        NDArray items = index.matrix().get(call, new NDIndex("{}", call.create(toLongs(rows))));
+        NDArray owner = userVectors.get(call, new NDIndex("{}", call.create(toLongs(owners))));
+        float[] cosines = items.mul(owner).sum(new int[] {1}).toFloatArray();
+        for (int t = 0; t < cosines.length; t++) {
+            out.get(owners.get(t).intValue()).put(ids.get(t), cosines[t]);
+        }
+        return out;
+    }
+
+    private static long[] toLongs(List<Long> values) {
+        long[] out = new long[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i);
+        }
+        return out;
+    }
+
+    /**
+     * One user's candidates: the best {@code ids} by cosine ({@code scores}, best first) and the
+     * cosine of the user's history items ({@code historyCosines}; empty when not asked for).
+     */
+    record Candidates(UserQuery query, String[] ids, float[] scores, Map<String, Float> historyCosines,
+            int historyLength, float[] userVector) {
+
+        /**
+         * The top {@code k} without the query's exclusions, the history items scored cosine +
+         * {@code boost}: the two lists, each best first, merged.
+         */
+        UserResult rank(int k, RepeatBoost boost) {
+            Set<String> exclude = query.exclude();
+            List<ScoredItem> boosted = new ArrayList<>();
+            if (boost.active()) {
+                for (Map.Entry<String, Double> e : boost.recency(query.itemIds(), historyLength).entrySet()) {
+                    Float cos = historyCosines.get(e.getKey());
+                    if (cos != null && (exclude == null || !exclude.contains(e.getKey()))) {
+                        boosted.add(new ScoredItem(e.getKey(), (float) (cos + boost.weight() * e.getValue())));
+                    }
+                }
+                boosted.sort(BEST_FIRST);
+            }
+            Set<String> taken = new HashSet<>();
+            for (ScoredItem s : boosted) {
+                taken.add(s.itemId);
+            }
+            List<ScoredItem> items = new ArrayList<>(Math.max(0, k));
+            int b = 0;
+            for (int r = 0; items.size() < k && (r < ids.length || b < boosted.size()); ) {
+                if (r < ids.length && (taken.contains(ids[r]) || (exclude != null && exclude.contains(ids[r])))) {
+                    r++;
+                } else if (b < boosted.size() && (r >= ids.length || boosted.get(b).score >= scores[r])) {
+                    items.add(boosted.get(b++));
+                } else {
+                    items.add(new ScoredItem(ids[r], scores[r]));
+                    r++;
+                }
+            }
+            return new UserResult(items.toArray(new ScoredItem[0]), userVector);
+        }
+    }
+
+    private static final Comparator<ScoredItem> BEST_FIRST =
+            Comparator.comparingDouble((ScoredItem s) -> -s.score).thenComparing(s -> s.itemId);
 
     /** The most popular items (by training count, score = count), without {@code exclude}. */
     public ScoredItem[] popular(int k, Set<String> exclude) {

@@ -19,6 +19,7 @@ public final class RecommendConfig implements Serializable {
     public final int numInteropThreads;
     public final int topK;
     public final int historyLength;
+    public final boolean excludeSeen;
     public final int batchMaxSize;
     public final long batchMaxWaitMs;
     public final Duration stateTtl;
@@ -36,6 +37,7 @@ public final class RecommendConfig implements Serializable {
                         conf,
                         RecommendOptions.HISTORY_LENGTH.key(),
                         conf.get(RecommendOptions.HISTORY_LENGTH));
+        this.excludeSeen = conf.get(RecommendOptions.EXCLUDE_SEEN);
         this.batchMaxSize =
                 positive(
                         conf,

@@ -356,7 +356,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                             after.actions,
                             after.ts,
                             e.ts,
-                            after.itemSet()));
+                            config.excludeSeen ? after.itemSet() : Set.of()));
         }
 
         // 2. one batched model call for the whole batch

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -175,13 +176,87 @@ class ServingModelTest {
         }
         for (int i = 0; i < 5; i++) {
             model.recommend(qs, 20);
+            model.candidates(qs, 20, true);
         }
         int before = model.manager().getManagedArrays().size();
         for (int i = 0; i < 300; i++) {
             model.recommend(qs, 20);
+            model.candidates(qs, 20, true); // with the history items' cosines
         }
         int after = model.manager().getManagedArrays().size();
         assertEquals(before, after, "arrays attached to the model's manager");
+    }
+
+    @Test
+    void aLargeBoostPutsTheHistoryFirstAndKeepsTheRestInOrder() {
+        UserQuery q = split.heldOut().query(0, Set.of());
+        int k = 30;
+        ServingModel.Candidates c = model.candidates(List.of(q), k, true).get(0);
+        List<String> history = distinctNewestFirst(q.itemIds());
+        assertTrue(history.size() >= 2 && history.size() < k, "the planted user has a short history");
+
+        // weight 100 with a long half-life: every history item gains about 100, more than any cosine gap
+        List<String> boosted = ids(c.rank(k, new RepeatBoost(100, 1000)).items());
+        int h = history.size();
+        assertEquals(Set.copyOf(history), Set.copyOf(boosted.subList(0, h)));
+        List<String> plain = ids(c.rank(k, RepeatBoost.NONE).items());
+        plain.removeAll(history);
+        assertEquals(plain.subList(0, k - h), boosted.subList(h, k));
+        assertEquals(k, Set.copyOf(boosted).size(), "no duplicates");
+
+        // at half-life 1 the newest act gains twice what the one before it gains
+        assertEquals(history.get(0), c.rank(k, new RepeatBoost(100, 1)).items()[0].itemId);
+
+        // an excluded history item stays out however much it is boosted
+        UserQuery excluding = split.heldOut().query(0, Set.of(history.get(0)));
+        List<String> without = ids(model.candidates(List.of(excluding), k, true).get(0)
+                .rank(k, new RepeatBoost(100, 1)).items());
+        assertEquals(k, without.size());
+        assertFalse(without.contains(history.get(0)));
+        assertEquals(history.get(1), without.get(0));
+    }
+
+    @Test
+    void withoutABoostTheListIsTheTowersOwn() {
+        UserQuery q = split.heldOut().query(1, Set.of());
+        ScoredItem[] served = model.recommend(List.of(q), 20).get(0).items();
+        ScoredItem[] ranked = model.candidates(List.of(q), 20, false).get(0).rank(20, RepeatBoost.NONE).items();
+        assertEquals(ids(served), ids(ranked));
+        assertEquals(RepeatBoost.NONE, model.repeat());
+    }
+
+    @Test
+    void fitFindsABoostWhenTheTargetsAreRepeatsAndNoneWhenTheyAreNot() {
+        List<Evaluation.HeldOut> repeats = new ArrayList<>();
+        List<Evaluation.HeldOut> fresh = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            UserQuery q = split.heldOut().query(i, Set.of());
+            List<String> history = distinctNewestFirst(q.itemIds());
+            repeats.add(new Evaluation.HeldOut(q, history.get(0)));
+            String top = model.recommend(List.of(q), 1).get(0).items()[0].itemId;
+            if (!history.contains(top)) {
+                fresh.add(new Evaluation.HeldOut(q, top));
+            }
+        }
+        assertTrue(fresh.size() >= 10, "users whose best item is a new one: " + fresh.size());
+        RepeatBoost.Fit onRepeats = RepeatBoost.fit(model, repeats, 1);
+        assertTrue(onRepeats.boost().active(), onRepeats.toString());
+        assertTrue(onRepeats.hitRate() > onRepeats.hitRateWithout(), onRepeats.toString());
+
+        RepeatBoost.Fit onFresh = RepeatBoost.fit(model, fresh, 1);
+        assertEquals(RepeatBoost.NONE, onFresh.boost());
+        assertEquals(1.0, onFresh.hitRate());
+        assertEquals(1.0, onFresh.hitRateWithout());
+    }
+
+    /** The distinct items of the newest historyLength entries, newest first. */
+    private static List<String> distinctNewestFirst(String[] history) {
+        Set<String> out = new LinkedHashSet<>();
+        int oldest = Math.max(0, history.length - model.config().historyLength());
+        for (int i = history.length - 1; i >= oldest; i--) {
+            out.add(history[i]);
+        }
+        return new ArrayList<>(out);
     }
 
     private static String[] catalogueIds() {

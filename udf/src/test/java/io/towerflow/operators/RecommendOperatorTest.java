@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.towerflow.config.ModelOptions;
 import io.towerflow.config.RecommendOptions;
+import io.towerflow.model.ModelArtifacts;
+import io.towerflow.model.ModelManifest;
+import io.towerflow.model.RepeatBoost;
 import io.towerflow.model.ServingModel;
 import io.towerflow.records.Action;
 import io.towerflow.records.BehaviorEvent;
@@ -20,6 +23,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -142,6 +146,36 @@ class RecommendOperatorTest {
                 assertTrue(last.items[i - 1].score >= last.items[i].score, "sorted by score");
             }
             assertEquals(3, h.numKeyedStateEntries(), "history, user vector and last list of one user");
+        }
+    }
+
+    @Test
+    void withExcludeSeenOffTheVersionsRepeatBoostBringsSeenItemsBack(@TempDir Path tmp) throws Exception {
+        // the bootstrap version with a boost that puts any seen item above every other one
+        Path dir = tmp.resolve(bootstrapModel().getFileName());
+        Files.createDirectories(dir);
+        try (Stream<Path> files = Files.list(bootstrapModel())) {
+            for (Path f : files.toList()) {
+                Files.copy(f, dir.resolve(f.getFileName()));
+            }
+        }
+        ModelManifest m = ModelManifest.fromJson(Files.readAllBytes(dir.resolve(ModelArtifacts.MANIFEST)));
+        Files.write(dir.resolve(ModelArtifacts.MANIFEST), new ModelManifest(m.version(), m.parent(), m.createdAt(),
+                m.config(), m.trainingWindow(), m.metrics(), m.files(), new RepeatBoost(100, 1000)).toJson());
+        Configuration c = new Configuration();
+        c.set(ModelOptions.PATH, dir.toString());
+        c.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
+        c.set(RecommendOptions.TOP_K, 10);
+        c.set(RecommendOptions.BATCH_MAX_SIZE, 1);
+        c.set(RecommendOptions.EXCLUDE_SEEN, false);
+        try (var h = harness(new RecommendOperator(RecommendConfig.from(c)))) {
+            String[] seen = popularIds(3);
+            for (int i = 0; i < seen.length; i++) {
+                h.processElement1(view("u", seen[i], T0 + i), T0 + i);
+            }
+            Recommendation last = h.extractOutputValues().get(2);
+            assertEquals(10, last.items.length);
+            assertEquals(Set.of(seen), Set.of(last.items[0].itemId, last.items[1].itemId, last.items[2].itemId));
         }
     }
 

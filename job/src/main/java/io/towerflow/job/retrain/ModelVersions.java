@@ -81,7 +81,7 @@ public final class ModelVersions {
             throws InvalidModelException, IOException {
         ModelManifest m = source.manifest();
         ModelManifest copy = new ModelManifest(version, m.version(), now.truncatedTo(ChronoUnit.SECONDS).toString(),
-                m.config(), m.trainingWindow(), m.metrics(), Map.of());
+                m.config(), m.trainingWindow(), m.metrics(), Map.of(), m.repeat());
         try (TwoTowerModel model = source.loadModel(Device.cpu())) {
             return ModelArtifacts.write(root, copy, model, source.catalogue());
         }

@@ -127,7 +127,7 @@ public final class RetrainRound {
         String candidateVersion = ModelVersions.next(clock.instant(), found.taken());
         try (TwoTowerModel model = serving.loadModel(Device.cpu())) {
             Evaluation.HitRates current;
-            try (ServingModel s = ServingModel.ofUnsaved(servingVersion, model, evalCatalogue)) {
+            try (ServingModel s = ServingModel.ofUnsaved(servingVersion, model, evalCatalogue, serving.manifest().repeat())) {
                 current = Evaluation.hitRates(s, pairs, k);
             }
             log.info("serving %s on the held-out slice: %s", servingVersion, current);
@@ -146,7 +146,7 @@ public final class RetrainRound {
                     result.examplesPerSecond(), result.firstLoss(), result.lastLoss());
 
             Evaluation.HitRates candidate;
-            try (ServingModel s = ServingModel.ofUnsaved(candidateVersion, model, evalCatalogue)) {
+            try (ServingModel s = ServingModel.ofUnsaved(candidateVersion, model, evalCatalogue, serving.manifest().repeat())) {
                 candidate = Evaluation.hitRates(s, pairs, k);
             }
             log.info("candidate %s on the held-out slice: %s", candidateVersion, candidate);
@@ -165,7 +165,8 @@ public final class RetrainRound {
                 ModelManifest manifest = new ModelManifest(candidateVersion, servingVersion,
                         clock.instant().truncatedTo(ChronoUnit.SECONDS).toString(),
                         serving.manifest().config(), train.window(),
-                        metrics(k, current, candidate, heldOut.size(), cut, window, result, margin), Map.of());
+                        metrics(k, current, candidate, heldOut.size(), cut, window, result, margin), Map.of(),
+                        serving.manifest().repeat());
                 dir = ModelArtifacts.write(root, manifest, model, catalogue);
                 update = ModelUpdates.of(dir).update(); // loads and verifies what was written
                 log.info("wrote %s (%d KiB of parameters, %,d items)", dir,
