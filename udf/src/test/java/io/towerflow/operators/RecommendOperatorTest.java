@@ -150,7 +150,7 @@ class RecommendOperatorTest {
     }
 
     @Test
-    void withExcludeSeenOffTheVersionsRepeatBoostBringsSeenItemsBack(@TempDir Path tmp) throws Exception {
+    void withExcludeSeenOffTheVersionsRepeatBoostBringsSeenItemsBackAndWithItOnItDoesNot(@TempDir Path tmp) throws Exception {
         // the bootstrap version with a boost that puts any seen item above every other one
         Path dir = tmp.resolve(bootstrapModel().getFileName());
         Files.createDirectories(dir);
@@ -162,20 +162,29 @@ class RecommendOperatorTest {
         ModelManifest m = ModelManifest.fromJson(Files.readAllBytes(dir.resolve(ModelArtifacts.MANIFEST)));
         Files.write(dir.resolve(ModelArtifacts.MANIFEST), new ModelManifest(m.version(), m.parent(), m.createdAt(),
                 m.config(), m.trainingWindow(), m.metrics(), m.files(), new RepeatBoost(100, 1000)).toJson());
-        Configuration c = new Configuration();
-        c.set(ModelOptions.PATH, dir.toString());
-        c.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
-        c.set(RecommendOptions.TOP_K, 10);
-        c.set(RecommendOptions.BATCH_MAX_SIZE, 1);
-        c.set(RecommendOptions.EXCLUDE_SEEN, false);
-        try (var h = harness(new RecommendOperator(RecommendConfig.from(c)))) {
-            String[] seen = popularIds(3);
-            for (int i = 0; i < seen.length; i++) {
-                h.processElement1(view("u", seen[i], T0 + i), T0 + i);
+        String[] seen = popularIds(3);
+        for (boolean excludeSeen : new boolean[] {false, true}) {
+            Configuration c = new Configuration();
+            c.set(ModelOptions.PATH, dir.toString());
+            c.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
+            c.set(RecommendOptions.TOP_K, 10);
+            c.set(RecommendOptions.BATCH_MAX_SIZE, 1);
+            c.set(RecommendOptions.EXCLUDE_SEEN, excludeSeen);
+            try (var h = harness(new RecommendOperator(RecommendConfig.from(c)))) {
+                for (int i = 0; i < seen.length; i++) {
+                    h.processElement1(view("u", seen[i], T0 + i), T0 + i);
+                }
+                Recommendation last = h.extractOutputValues().get(2);
+                assertEquals(10, last.items.length);
+                Set<String> top3 = Set.of(last.items[0].itemId, last.items[1].itemId, last.items[2].itemId);
+                if (excludeSeen) {
+                    for (ScoredItem s : last.items) {
+                        assertFalse(Arrays.asList(seen).contains(s.itemId), s.itemId + " was already seen");
+                    }
+                } else {
+                    assertEquals(Set.of(seen), top3);
+                }
             }
-            Recommendation last = h.extractOutputValues().get(2);
-            assertEquals(10, last.items.length);
-            assertEquals(Set.of(seen), Set.of(last.items[0].itemId, last.items[1].itemId, last.items[2].itemId));
         }
     }
 
