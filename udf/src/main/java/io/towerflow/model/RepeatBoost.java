@@ -32,6 +32,8 @@ public record RepeatBoost(double weight, double halfLifeEvents) {
     static final double[] WEIGHTS = {0, 0.02, 0.05, 0.1, 0.2, 0.5, 1};
     /** Half-lives {@link #fit} tries, in acts. */
     static final double[] HALF_LIVES = {2, 8, 32};
+    /** Validation queries the towers score at once while fitting. */
+    private static final int FIT_BATCH = 256;
 
     public RepeatBoost {
         if (!(weight >= 0) || !Double.isFinite(weight)) {
@@ -68,10 +70,10 @@ public record RepeatBoost(double weight, double halfLifeEvents) {
     }
 
     /**
-     * What {@link #fit} chose: the boost, and over {@code users} validation queries the HR@k with
-     * it and with the towers alone; {@code tried} holds the HR@k of every grid point.
+     * What {@link #fit} chose: the boost, and over {@code queries} validation events the HR@k
+     * with it and with the towers alone; {@code tried} holds the HR@k of every grid point.
      */
-    public record Fit(RepeatBoost boost, int users, double hitRate, double hitRateWithout, Map<RepeatBoost, Double> tried) {}
+    public record Fit(RepeatBoost boost, int queries, double hitRate, double hitRateWithout, Map<RepeatBoost, Double> tried) {}
 
     /**
      * The boost of the grid {@link #HALF_LIVES} × {@link #WEIGHTS} whose lists put most
@@ -127,6 +129,4 @@ public record RepeatBoost(double weight, double halfLifeEvents) {
         return new Fit(best, n, n == 0 ? Double.NaN : bestHits / (double) n,
                 n == 0 ? Double.NaN : hitsWithout / (double) n, tried);
     }
-
-    private static final int FIT_BATCH = 256;
 }

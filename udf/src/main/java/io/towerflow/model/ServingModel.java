@@ -253,19 +253,19 @@ public final class ServingModel implements AutoCloseable {
          */
         UserResult rank(int k, RepeatBoost boost) {
             Set<String> exclude = query.exclude();
-            List<ScoredItem> boosted = new ArrayList<>();
-            if (boost.active()) {
+            List<ScoredItem> boosted = List.of();
+            Set<String> taken = Set.of();
+            if (boost.active() && !historyCosines.isEmpty()) { // else the towers' list: nothing to merge
+                boosted = new ArrayList<>();
+                taken = new HashSet<>();
                 for (Map.Entry<String, Double> e : boost.recency(query.itemIds(), historyLength).entrySet()) {
                     Float cos = historyCosines.get(e.getKey());
                     if (cos != null && (exclude == null || !exclude.contains(e.getKey()))) {
                         boosted.add(new ScoredItem(e.getKey(), (float) (cos + boost.weight() * e.getValue())));
+                        taken.add(e.getKey());
                     }
                 }
                 boosted.sort(BEST_FIRST);
-            }
-            Set<String> taken = new HashSet<>();
-            for (ScoredItem s : boosted) {
-                taken.add(s.itemId);
             }
             List<ScoredItem> items = new ArrayList<>(Math.max(0, k));
             int b = 0;
