@@ -121,47 +121,37 @@ public final class TwoTowerTrainer {
         }
 
         public Options withBatchSize(int v) {
-            Copy c = new Copy(this);
-            c.batchSize = v;
-            return c.build();
+            return with(c -> c.batchSize = v);
         }
 
         public Options withEpochs(int v) {
-            Copy c = new Copy(this);
-            c.epochs = v;
-            return c.build();
+            return with(c -> c.epochs = v);
         }
 
         public Options withLearningRates(float dense, float embeddings) {
-            Copy c = new Copy(this);
-            c.learningRate = dense;
-            c.embeddingLearningRate = embeddings;
-            return c.build();
+            return with(c -> {
+                c.learningRate = dense;
+                c.embeddingLearningRate = embeddings;
+            });
         }
 
         public Options withSeed(long v) {
-            Copy c = new Copy(this);
-            c.seed = v;
-            return c.build();
+            return with(c -> c.seed = v);
         }
 
         public Options withProgress(PrintStream out, int every) {
-            Copy c = new Copy(this);
-            c.progress = out;
-            c.logEvery = every;
-            return c.build();
+            return with(c -> {
+                c.progress = out;
+                c.logEvery = every;
+            });
         }
 
         public Options withListener(Consumer<Progress> l) {
-            Copy c = new Copy(this);
-            c.listener = l;
-            return c.build();
+            return with(c -> c.listener = l);
         }
 
         public Options withSchedule(Schedule v) {
-            Copy c = new Copy(this);
-            c.schedule = v;
-            return c.build();
+            return with(c -> c.schedule = v);
         }
 
         /**
@@ -170,15 +160,11 @@ public final class TwoTowerTrainer {
          * that rarely-seen items are pushed down too, not only popular ones.
          */
         public Options withUniformNegatives(int v) {
-            Copy c = new Copy(this);
-            c.uniformNegatives = v;
-            return c.build();
+            return with(c -> c.uniformNegatives = v);
         }
 
         public Options withLogQ(LogQ v) {
-            Copy c = new Copy(this);
-            c.logQ = v;
-            return c.build();
+            return with(c -> c.logQ = v);
         }
 
         /**
@@ -188,8 +174,13 @@ public final class TwoTowerTrainer {
          * batch touches is left alone. 0 (the default) turns it off.
          */
         public Options withEmbeddingWeightDecay(float v) {
+            return with(c -> c.embeddingWeightDecay = v);
+        }
+
+        /** These options with {@code change} applied to a mutable copy. */
+        private Options with(Consumer<Copy> change) {
             Copy c = new Copy(this);
-            c.embeddingWeightDecay = v;
+            change.accept(c);
             return c.build();
         }
 
