@@ -13,6 +13,8 @@ import io.towerflow.records.RawRecord;
 import io.towerflow.records.Recommendation;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -46,6 +48,8 @@ public final class RecommendationPipeline {
      * @param control raw records of the {@code model-updates} and {@code item-catalog} topics
      */
     public static Outputs define(ReadableConfig conf, DataStream<RawRecord> raw, DataStream<RawRecord> control) {
+        // every record and state type is a POJO (SerializationTest); a Kryo fallback fails here
+        raw.getExecutionEnvironment().configure(new Configuration().set(PipelineOptions.GENERIC_TYPES, false));
         SingleOutputStreamOperator<BehaviorEvent> events =
                 raw.process(new ParseBehaviorFunction())
                         .returns(TypeInformation.of(BehaviorEvent.class))

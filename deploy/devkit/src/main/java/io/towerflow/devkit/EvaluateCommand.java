@@ -1,0 +1,378 @@
+package io.towerflow.devkit;
+
+import io.towerflow.devkit.eval.IntentShift;
+import io.towerflow.devkit.eval.OracleRanker;
+import io.towerflow.devkit.eval.Plots;
+import io.towerflow.eval.CoOccurrenceRanker;
+import io.towerflow.eval.EvalCase;
+import io.towerflow.eval.PopularityRanker;
+import io.towerflow.eval.Ranker;
+import io.towerflow.eval.RankingMetrics;
+import io.towerflow.eval.TemporalSplit;
+import io.towerflow.eval.TwoTowerRanker;
+import io.towerflow.model.InvalidModelException;
+import io.towerflow.model.ItemCatalogue;
+import io.towerflow.model.ModelArtifacts;
+import io.towerflow.model.ModelConfig;
+import io.towerflow.model.RepeatBoost;
+import io.towerflow.model.ServingModel;
+import io.towerflow.model.TrainingExamples;
+import io.towerflow.model.TwoTowerModel;
+import io.towerflow.model.TwoTowerTrainer;
+import io.towerflow.operators.DjlRuntime;
+import io.towerflow.synthetic.SyntheticGenerator;
+
+import ai.djl.Device;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Offline evaluation on a temporal split: per user, the last {@code --test-events} events are the
+ * next interactions to predict, everything before them trains. The two-tower model (trained here
+ * on the training part, or an existing version with {@code --model}), popularity, item
+ * co-occurrence ("viewed together") and, on synthetic data, the generator's oracle rank the same
+ * catalogue (the items of the training part) for the same users; the table gives HR@K, Recall@K
+ * and NDCG@K for K = 10, 20, 50. On synthetic data it then measures how many events the lists need
+ * to follow a planted intent shift, through the real job DAG ({@link IntentShift}).
+ *
+ * <pre>
+ * EvaluateCommand (--synthetic | --events FILE) [training options of TrainCommand]
+ *     [--test-events 5] [--max-test-users 10000] [--exclude-seen] [--model DIR]
+ *     [--intent-shift-users 100] [--intent-shift-events 30] [--name NAME]
+ *     [--plots DIR] [--summary-json FILE] [--out DIR --version NAME]
+ * </pre>
+ *
+ * {@code --out} writes the evaluated model as a version whose manifest carries the metrics
+ * ({@code eval.<method>.<metric>}). Exit status 0 on success, 2 on bad usage, 1 on failure.
+ */
+public final class EvaluateCommand {
+    static final String USAGE = "usage: EvaluateCommand " + TrainCommand.TRAINING_USAGE
+            + " [--test-events N] [--max-test-users N] [--exclude-seen] [--model DIR]"
+            + " [--intent-shift-users N] [--intent-shift-events N] [--name NAME] [--plots DIR]";
+    /** Longest list scored (the largest K of the table). */
+    static final int MAX_K = 50;
+    static final int TOP_K = 20;
+
+    private EvaluateCommand() {}
+
+    static final class Options {
+        final TrainCommand.Options train = new TrainCommand.Options();
+        int testEvents = 5;
+        int maxTestUsers = 10_000;
+        boolean excludeSeen;
+        Path model;
+        int intentShiftUsers = 100;
+        int intentShiftEvents = 30;
+        String name;
+        Path plots;
+
+        static Options parse(String[] args) {
+            Options o = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (o.train.takeFlag(a)) {
+                    continue;
+                }
+                if (a.equals("--exclude-seen")) {
+                    o.excludeSeen = true;
+                    continue;
+                }
+                String v = TrainCommand.Options.value(args, i++);
+                switch (a) {
+                    case "--test-events": o.testEvents = TrainCommand.Options.positive(a, v); break;
+                    case "--max-test-users": o.maxTestUsers = TrainCommand.Options.positive(a, v); break;
+                    case "--model": o.model = Paths.get(v); break;
+                    case "--intent-shift-users": o.intentShiftUsers = nonNegative(a, v); break;
+                    case "--intent-shift-events": o.intentShiftEvents = TrainCommand.Options.positive(a, v); break;
+                    case "--name": o.name = v; break;
+                    case "--plots": o.plots = Paths.get(v); break;
+                    default:
+                        if (!TrainCommand.Options.VALUE_OPTIONS.contains(a)) {
+                            throw new IllegalArgumentException("unknown option " + a);
+                        }
+                        o.train.take(a, v);
+                }
+            }
+            o.train.validate();
+            if (o.model != null && o.train.parent != null) {
+                throw new IllegalArgumentException("give --model (evaluate a version) or --parent (train from one), not both");
+            }
+            if (o.name == null) {
+                o.name = o.train.synthetic ? "synthetic" : o.train.events.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+            }
+            return o;
+        }
+
+        private static int nonNegative(String name, String v) {
+            long x = TrainCommand.Options.parseLong(name, v);
+            if (x < 0 || x > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(name + " must be >= 0, got " + v);
+            }
+            return (int) x;
+        }
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            return TrainCommand.usage(e, USAGE, err);
+        }
+        DjlRuntime.configureThreads(o.train.threads, 1);
+        try {
+            evaluate(o, out, err);
+            return 0;
+        } catch (Exception e) {
+            err.println("error: " + e);
+            return 1;
+        }
+    }
+
+    /** What one method scored, and how long it took to rank every case. */
+    record MethodResult(String method, RankingMetrics metrics, double seconds) {}
+
+    static void evaluate(Options o, PrintStream out, PrintStream err) throws Exception {
+        long started = System.nanoTime();
+        TrainCommand.Options t = o.train;
+        ModelArtifacts evaluated = o.model == null ? null : ModelArtifacts.load(o.model);
+        ModelArtifacts parent = t.parent == null ? null : ModelArtifacts.load(t.parent);
+        ModelConfig config = evaluated != null ? evaluated.manifest().config()
+                : parent != null ? parent.manifest().config() : t.freshConfig();
+        Map<String, Object> source = new LinkedHashMap<>();
+        TrainingExamples all = TrainCommand.load(t, config.historyLength(), source, out, err);
+        TemporalSplit split = TemporalSplit.of(all, o.testEvents, o.excludeSeen, o.maxTestUsers, t.seed);
+        TrainingExamples train = split.train();
+        ItemCatalogue catalogue = train.catalogue();
+        List<EvalCase> cases = split.cases();
+        out.printf(Locale.ROOT, "split: %,d training events; %,d users with %d held-out events each, %,d evaluated;"
+                        + " catalogue %,d items; %s%n",
+                train.size(), split.testUsers(), o.testEvents, cases.size(), catalogue.size(),
+                o.excludeSeen ? "history items excluded" : "history items stay candidates");
+        if (cases.isEmpty()) {
+            throw new IllegalArgumentException("no user has more than " + o.testEvents + " events");
+        }
+
+        List<double[]> lossCurve = new ArrayList<>();
+        TrainCommand.Fitted trained = null;
+        try (TwoTowerModel model = evaluated != null ? evaluated.loadModel(Device.cpu())
+                : TrainCommand.newModel(t, config, parent, out)) {
+            if (evaluated == null) {
+                trained = TrainCommand.fit(t, model, train, out,
+                        p -> lossCurve.add(new double[] {p.step(), p.loss()}));
+            } else {
+                out.println("evaluating version " + evaluated.manifest().version() + " from " + o.model);
+            }
+            String version = evaluated != null ? evaluated.manifest().version() : t.version;
+            RepeatBoost repeat = evaluated != null ? evaluated.manifest().repeat() : trained.boost(t, parent);
+            try (ServingModel serving = ServingModel.ofUnsaved(version, model, catalogue, repeat)) {
+                SyntheticGenerator generator = t.synthetic ? new SyntheticGenerator(t.syntheticConfig()) : null;
+                List<Ranker> rankers = new ArrayList<>();
+                rankers.add(new TwoTowerRanker(serving));
+                rankers.add(new PopularityRanker(catalogue));
+                rankers.add(CoOccurrenceRanker.build(train, catalogue));
+                if (generator != null) {
+                    rankers.add(OracleRanker.atSplit(generator, t.syntheticEvents(), catalogue, cases));
+                }
+                List<MethodResult> results = new ArrayList<>();
+                for (Ranker r : rankers) {
+                    results.add(score(r, cases));
+                }
+                printTable(results, out);
+
+                IntentShift.Result shift = null;
+                if (generator != null && o.intentShiftUsers > 0) {
+                    shift = intentShift(o, evaluated, model, catalogue, train, serving, generator, cases);
+                    out.println(shift);
+                }
+                Map<String, Double> metrics = manifestMetrics(trained, results, shift, cases.size());
+                if (t.outGiven && evaluated == null) {
+                    TrainCommand.writeVersion(t.out, t.version, parent, model, repeat, train, catalogue, metrics, out);
+                }
+                if (t.summaryJson != null) {
+                    writeSummary(o, source, split, catalogue, trained, results, shift, t.summaryJson);
+                    out.println("summary " + t.summaryJson);
+                }
+                if (o.plots != null) {
+                    writePlots(o, lossCurve, results, out);
+                }
+            }
+        }
+        out.printf(Locale.ROOT, "done in %.1f s%n", (System.nanoTime() - started) / 1e9);
+    }
+
+    /** Ranks every case with {@code r} and scores the lists. */
+    static MethodResult score(Ranker r, List<EvalCase> cases) {
+        long t0 = System.nanoTime();
+        List<String[]> lists = r.rank(cases, MAX_K);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        RankingMetrics m = new RankingMetrics(MAX_K);
+        for (int i = 0; i < cases.size(); i++) {
+            m.add(lists.get(i), cases.get(i).targets());
+        }
+        return new MethodResult(r.name(), m, seconds);
+    }
+
+    private static IntentShift.Result intentShift(Options o, ModelArtifacts evaluated, TwoTowerModel model,
+            ItemCatalogue catalogue, TrainingExamples train, ServingModel serving, SyntheticGenerator generator,
+            List<EvalCase> cases) throws Exception {
+        if (evaluated != null) {
+            return IntentShift.measure(evaluated.dir(), serving, generator, cases, o.intentShiftUsers,
+                    o.intentShiftEvents, TOP_K, o.train.seed);
+        }
+        // the job loads a version from disk: write this one to a scratch directory first
+        Path scratch = Files.createTempDirectory("towerflow-eval-");
+        try {
+            Path dir = TrainCommand.writeVersion(scratch, o.train.version, null, model, serving.repeat(), train, catalogue,
+                    Map.of(), new PrintStream(PrintStream.nullOutputStream()));
+            return IntentShift.measure(dir, serving, generator, cases, o.intentShiftUsers, o.intentShiftEvents,
+                    TOP_K, o.train.seed);
+        } finally {
+            ModelArtifacts.deleteRecursively(scratch);
+        }
+    }
+
+    static void printTable(List<MethodResult> results, PrintStream out) {
+        Map<String, Double> first = results.get(0).metrics().table();
+        StringBuilder head = new StringBuilder("| method | users |");
+        StringBuilder rule = new StringBuilder("| --- | ---: |");
+        for (String k : first.keySet()) {
+            head.append(' ').append(k).append(" |");
+            rule.append(" ---: |");
+        }
+        out.println(head);
+        out.println(rule);
+        for (MethodResult r : results) {
+            StringBuilder row = new StringBuilder("| " + r.method() + " | " + r.metrics().cases() + " |");
+            for (double v : r.metrics().table().values()) {
+                row.append(String.format(Locale.ROOT, " %.4f |", v));
+            }
+            out.println(row);
+        }
+        MethodResult model = find(results, "twotower");
+        MethodResult best = bestBaseline(results);
+        MethodResult oracle = find(results, "oracle");
+        if (model != null && best != null) {
+            out.printf(Locale.ROOT, "HR@20: twotower %.4f = %.2f x the better baseline (%s %.4f)%s%n",
+                    model.metrics().hitRate(TOP_K), model.metrics().hitRate(TOP_K) / best.metrics().hitRate(TOP_K),
+                    best.method(), best.metrics().hitRate(TOP_K),
+                    oracle == null ? "" : String.format(Locale.ROOT, ", %.2f x the oracle (%.4f)",
+                            model.metrics().hitRate(TOP_K) / oracle.metrics().hitRate(TOP_K),
+                            oracle.metrics().hitRate(TOP_K)));
+        }
+    }
+
+    private static MethodResult find(List<MethodResult> results, String method) {
+        return results.stream().filter(r -> r.method().equals(method)).findFirst().orElse(null);
+    }
+
+    /** Popularity or co-occurrence, whichever has the higher HR@20. */
+    private static MethodResult bestBaseline(List<MethodResult> results) {
+        return results.stream()
+                .filter(r -> r.method().equals("popularity") || r.method().equals("cooccurrence"))
+                .max(Comparator.comparingDouble(r -> r.metrics().hitRate(TOP_K)))
+                .orElse(null);
+    }
+
+    static Map<String, Double> manifestMetrics(TrainCommand.Fitted trained, List<MethodResult> results,
+            IntentShift.Result shift, int cases) {
+        Map<String, Double> metrics = trained == null ? new LinkedHashMap<>() : TrainCommand.trainingMetrics(trained);
+        metrics.put("eval.testUsers", (double) cases);
+        for (MethodResult r : results) {
+            r.metrics().table().forEach((k, v) -> metrics.put("eval." + r.method() + "." + k, v));
+        }
+        if (shift != null) {
+            metrics.put("eval.intentShift.realtime", shift.realtimeMedian());
+            metrics.put("eval.intentShift.stale", shift.staleMedian());
+        }
+        return metrics;
+    }
+
+    private static void writeSummary(Options o, Map<String, Object> source, TemporalSplit split,
+            ItemCatalogue catalogue, TrainCommand.Fitted fitted, List<MethodResult> results,
+            IntentShift.Result shift, Path file) throws IOException {
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode s = mapper.createObjectNode();
+        s.put("dataset", o.name);
+        s.set("source", mapper.valueToTree(source));
+        ObjectNode sp = s.putObject("split");
+        sp.put("testEventsPerUser", o.testEvents);
+        sp.put("testUsers", split.testUsers());
+        sp.put("evaluatedUsers", split.cases().size());
+        sp.put("trainingEvents", split.train().size());
+        sp.put("catalogue", catalogue.size());
+        sp.put("excludeSeen", o.excludeSeen);
+        if (fitted != null) {
+            TwoTowerTrainer.Result trained = fitted.run();
+            ObjectNode tr = s.putObject("training");
+            tr.put("examples", trained.examples());
+            tr.put("epochs", trained.epochs());
+            tr.put("epochsKept", fitted.epochsKept());
+            tr.put("validationHR@20", fitted.validationHitRate());
+            tr.put("steps", trained.steps());
+            tr.put("firstLoss", trained.firstLoss());
+            tr.put("lastLoss", trained.lastLoss());
+            tr.put("examplesPerSecond", trained.examplesPerSecond());
+            tr.put("seconds", trained.seconds());
+            if (fitted.repeat() != null) {
+                ObjectNode rb = tr.putObject("repeatBoost");
+                rb.put("weight", fitted.repeat().boost().weight());
+                rb.put("halfLifeEvents", fitted.repeat().boost().halfLifeEvents());
+                rb.put("validationHR@20", fitted.repeat().hitRate());
+                rb.put("validationHR@20Without", fitted.repeat().hitRateWithout());
+            }
+        }
+        ObjectNode metrics = s.putObject("metrics");
+        for (MethodResult r : results) {
+            ObjectNode m = metrics.putObject(r.method());
+            r.metrics().table().forEach(m::put);
+            m.put("rankSeconds", r.seconds());
+        }
+        if (shift != null) {
+            ObjectNode is = s.putObject("intentShift");
+            is.put("realtime", shift.realtimeMedian());
+            is.put("stale", shift.staleMedian());
+            is.put("users", shift.users());
+            is.put("eventsAfterShift", shift.eventsAfter());
+            is.put("notReachedCountsAs", shift.eventsAfter() + 1);
+            is.put("realtimeReached", shift.realtimeReached());
+            is.put("staleReached", shift.staleReached());
+        }
+        TrainCommand.writeJson(mapper, s, file);
+    }
+
+    private static void writePlots(Options o, List<double[]> lossCurve, List<MethodResult> results, PrintStream out)
+            throws IOException {
+        if (!lossCurve.isEmpty()) {
+            Path loss = o.plots.resolve(o.name + "-loss.png");
+            Plots.lossCurve("Training loss, " + o.name, lossCurve, loss);
+            out.println("plot " + loss);
+        }
+        Map<String, double[]> curves = new LinkedHashMap<>();
+        for (MethodResult r : results) {
+            curves.put(r.method(), r.metrics().hitRateCurve());
+        }
+        Path hr = o.plots.resolve(o.name + "-hr-at-k.png");
+        Plots.hitRateByK("HR@K by method, " + o.name, curves, hr);
+        out.println("plot " + hr);
+    }
+}

@@ -1,0 +1,206 @@
+package io.towerflow.devkit.demo;
+
+import io.towerflow.records.Feedback;
+import io.towerflow.records.JsonCodec;
+import io.towerflow.records.Recommendation;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Reads what the job made visible ({@code read_committed}): the lists and the dead letters, and
+ * measures for each list the time from when its event was produced to when it was emitted
+ * (processing latency) and to when it became visible (which adds the wait for the checkpoint
+ * that commits the sink's transaction). Keeps a time series of fixed windows of emit time (lists,
+ * emit latency, versions, prequential HR@20 of the acts that followed the window's lists), see
+ * {@link Timeline}.
+ */
+final class OutputMonitor implements AutoCloseable {
+    static final int HIT_K = 20;
+    private final Timeline timeline;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String recommendationsTopic;
+    private final String feedbackTopic;
+    /** Per model version: acts after a list of that version, and acts on an item in its top 20. */
+    private final Map<String, long[]> actsAndHitsByVersion = new java.util.TreeMap<>();
+    private final java.util.Set<String> versionsServed = new java.util.LinkedHashSet<>();
+    private final Map<String, Deque<Long>> producedAt = new ConcurrentHashMap<>();
+    private final AtomicLong lists = new AtomicLong();
+    private final AtomicLong deadLetters = new AtomicLong();
+    private final AtomicLong unmatched = new AtomicLong();
+    private final List<Long> visibleLatencies = new ArrayList<>();
+    private volatile String modelVersion = "";
+    private volatile long lastOutputMs;
+    private volatile long lastEmittedTs;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    OutputMonitor(String bootstrap, String recommendationsTopic, String dlqTopic, String feedbackTopic, long windowMs) {
+        this.timeline = new Timeline(windowMs);
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        this.consumer = new KafkaConsumer<>(p);
+        this.recommendationsTopic = recommendationsTopic;
+        List<TopicPartition> parts = new ArrayList<>();
+        this.feedbackTopic = feedbackTopic;
+        for (String t : Arrays.asList(recommendationsTopic, dlqTopic, feedbackTopic)) {
+            consumer.partitionsFor(t).forEach(i -> parts.add(new TopicPartition(t, i.partition())));
+        }
+        consumer.assign(parts);
+        consumer.seekToEnd(parts);
+        parts.forEach(consumer::position); // fix the start now, before anything is produced
+        this.thread = new Thread(this::run, "towerflow-demo-monitor");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Remembers when the event of (user, event time) was produced. */
+    void produced(String userId, long eventTs, long wallMs) {
+        producedAt.computeIfAbsent(userId + '|' + eventTs, k -> new ArrayDeque<>()).addLast(wallMs);
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    long now = System.currentTimeMillis();
+                    lastOutputMs = now;
+                    if (r.topic().equals(feedbackTopic)) {
+                        Feedback f = JsonCodec.parseFeedback(r.value());
+                        if (f.wasShown()) {
+                            synchronized (this) {
+                                long[] ah = actsAndHitsByVersion.computeIfAbsent(f.shownModelVersion, v -> new long[2]);
+                                ah[0]++;
+                                ah[1] += f.hitAt(HIT_K) ? 1 : 0;
+                                timeline.act(f.shownTs, f.shownModelVersion, f.hitAt(HIT_K));
+                            }
+                        }
+                    } else if (r.topic().equals(recommendationsTopic)) {
+                        Recommendation rec = JsonCodec.parseRecommendation(r.value());
+                        modelVersion = rec.modelVersion;
+                        lastEmittedTs = Math.max(lastEmittedTs, rec.emittedTs);
+                        synchronized (this) {
+                            versionsServed.add(rec.modelVersion);
+                        }
+                        Long at = takeProduced(rec.userId + '|' + rec.eventTs);
+                        synchronized (this) {
+                            if (at == null) {
+                                unmatched.incrementAndGet();
+                            } else {
+                                visibleLatencies.add(Math.max(0, now - at));
+                            }
+                            timeline.list(rec.emittedTs, rec.modelVersion, at == null ? -1 : Math.max(0, rec.emittedTs - at));
+                        }
+                        lists.incrementAndGet();
+                    } else {
+                        deadLetters.incrementAndGet();
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        }
+    }
+
+    private Long takeProduced(String key) {
+        Deque<Long> q = producedAt.get(key);
+        if (q == null) {
+            return null;
+        }
+        synchronized (q) {
+            Long at = q.pollFirst();
+            if (q.isEmpty()) {
+                producedAt.remove(key);
+            }
+            return at;
+        }
+    }
+
+    /** Prequential HR@20 per version: of the acts after a list of that version, the share on one of its top 20. */
+    synchronized Map<String, Double> onlineHitRateByVersion() {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        actsAndHitsByVersion.forEach((v, ah) -> out.put(v, ah[0] == 0 ? 0.0 : (double) ah[1] / ah[0]));
+        return out;
+    }
+
+    /** Applies {@code f} to the time series while nothing is added to it. */
+    synchronized <T> T timeline(java.util.function.Function<Timeline, T> f) {
+        return f.apply(timeline);
+    }
+
+    /** Latest emit time of a list seen; 0 before the first. */
+    long lastEmittedTs() {
+        return lastEmittedTs;
+    }
+
+    /** A short line about the window that starts at {@code start}; null when it has no lists. */
+    synchronized String windowLine(long start) {
+        Timeline.Window w = timeline.window(start);
+        if (w == null || w.lists == 0) {
+            return null;
+        }
+        double hr = w.hitRate();
+        return String.format("window %tT | lists %,d | p50 %d ms p99 %d ms | %s | HR@20 %s (%,d acts so far)",
+                start, w.lists, w.latency(0.5), w.latency(0.99),
+                String.join(",", w.versions), Double.isNaN(hr) ? "-" : String.format("%.3f", hr), w.acts());
+    }
+
+    synchronized List<String> versionsServed() {
+        return new ArrayList<>(versionsServed);
+    }
+
+    long lists() {
+        return lists.get();
+    }
+
+    long deadLetters() {
+        return deadLetters.get();
+    }
+
+    String modelVersion() {
+        return modelVersion;
+    }
+
+    long lastOutputMs() {
+        return lastOutputMs;
+    }
+
+    /** The q-quantile (0..1) of the emit latencies, ms; -1 when none. */
+    synchronized long emitLatency(double q) {
+        return timeline.latency(q);
+    }
+
+    synchronized long visibleLatency(double q) {
+        return Timeline.quantile(visibleLatencies.stream().mapToLong(Long::longValue).toArray(), q);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        consumer.wakeup();
+        thread.join(5_000);
+        consumer.close();
+    }
+}

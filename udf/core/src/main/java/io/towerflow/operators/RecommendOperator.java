@@ -1,0 +1,312 @@
+package io.towerflow.operators;
+
+import io.towerflow.model.ServingModel;
+import io.towerflow.model.UserQuery;
+import io.towerflow.model.UserResult;
+import io.towerflow.records.BehaviorEvent;
+import io.towerflow.records.CatalogueItem;
+import io.towerflow.records.ControlMessage;
+import io.towerflow.records.Feedback;
+import io.towerflow.records.ModelUpdate;
+import io.towerflow.records.Recommendation;
+import io.towerflow.records.ScoredItem;
+
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The keyed heart of the job. Input 1 is behaviour events keyed by userId; input 2 is the
+ * broadcast control stream (model versions to serve, catalogue changes).
+ *
+ * <p>For every event it updates the user's history in keyed state, emits the user's top-K list,
+ * and emits a {@link Feedback} training example to the {@link #FEEDBACK} side output (the history
+ * before the act, and whether and where the item was in the last list shown).
+ *
+ * <p>Events are micro-batched into bundles, as Flink's own mini-batch operators do: a bundle is
+ * scored when it holds {@code batchMaxSize} events, when its oldest event has waited
+ * {@code batchMaxWaitMs} (processing time), before every checkpoint barrier
+ * ({@link #prepareSnapshotPreBarrier}), before a watermark is forwarded ({@link #processWatermark})
+ * and at end of input ({@link #finish}). A bundle is one model call: user tower for all its users,
+ * one product with the item matrix, one top-K. Because the bundle is emitted before the barrier, no
+ * buffered event is ever part of a checkpoint, which keeps the exactly-once sinks exact; because
+ * it is emitted before the watermark, no list is ever late with respect to the watermark that
+ * follows its event.
+ *
+ * <p>Which version serves, with which catalogue, is the {@link ModelHolder}'s: it loads and
+ * validates versions and embeds catalogue changes on its own thread; this operator only asks it to
+ * install what is ready between bundles. Every model update and the latest upsert of every item
+ * are kept in broadcast state, so a restored job serves the highest valid version again with the
+ * same catalogue.
+ *
+ * <p>State per user (all with a TTL): the last N interactions and the last list shown.
+ */
+public class RecommendOperator extends AbstractStreamOperator<Recommendation>
+        implements TwoInputStreamOperator<BehaviorEvent, ControlMessage, Recommendation> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<Feedback> FEEDBACK = new OutputTag<>("rec-feedback") {};
+
+    /** Every model update seen, by version (broadcast state). */
+    static final MapStateDescriptor<String, ModelUpdate> MODEL_UPDATES =
+            new MapStateDescriptor<>("model-updates", Types.STRING, TypeInformation.of(ModelUpdate.class));
+    /** The latest catalogue upsert of each item (broadcast state). */
+    static final MapStateDescriptor<String, CatalogueItem> CATALOGUE =
+            new MapStateDescriptor<>("catalogue", Types.STRING, TypeInformation.of(CatalogueItem.class));
+
+    private static final long SWAP_POLL_MS = 20;
+
+    private final RecommendConfig config;
+
+    private transient ModelHolder models;
+    private transient ValueState<UserHistory> history;
+    private transient ValueState<ShownList> lastShown;
+    private transient BroadcastState<String, ModelUpdate> modelUpdates;
+    private transient BroadcastState<String, CatalogueItem> catalogue;
+    private transient List<StreamRecord<BehaviorEvent>> buffer;
+    private transient boolean flushScheduled;
+    private transient boolean swapPollScheduled;
+
+    private transient Counter listsEmitted;
+    private transient Counter coldStartLists;
+    private transient Counter batches;
+    private transient Histogram batchScoringMs;
+    private transient OnlineHitRates onlineHitRates;
+
+    public RecommendOperator(RecommendConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        StateTtlConfig ttl =
+                StateTtlConfig.newBuilder(config.stateTtl)
+                        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                        .cleanupIncrementally(10, false)
+                        .cleanupInRocksdbCompactFilter(1000)
+                        .build();
+        ValueStateDescriptor<UserHistory> h = new ValueStateDescriptor<>("history", UserHistory.class);
+        h.enableTimeToLive(ttl);
+        ValueStateDescriptor<ShownList> s = new ValueStateDescriptor<>("last-shown", ShownList.class);
+        s.enableTimeToLive(ttl);
+        history = getKeyedStateStore().getState(h);
+        lastShown = getKeyedStateStore().getState(s);
+        modelUpdates = getOperatorStateBackend().getBroadcastState(MODEL_UPDATES);
+        catalogue = getOperatorStateBackend().getBroadcastState(CATALOGUE);
+
+        buffer = new ArrayList<>(config.batchMaxSize);
+        MetricGroup metrics = getMetricGroup();
+        listsEmitted = metrics.counter("recommendationsEmitted");
+        coldStartLists = metrics.counter("coldStartLists");
+        batches = metrics.counter("batchesScored");
+        batchScoringMs = metrics.histogram("batchScoringMs", new DescriptiveStatisticsHistogram(1000));
+        onlineHitRates = new OnlineHitRates(metrics);
+
+        List<ModelUpdate> seen = new ArrayList<>();
+        for (Map.Entry<String, ModelUpdate> e : modelUpdates.entries()) {
+            seen.add(e.getValue());
+        }
+        Map<String, CatalogueItem> items = new HashMap<>();
+        for (Map.Entry<String, CatalogueItem> e : catalogue.entries()) {
+            items.put(e.getKey(), e.getValue());
+        }
+        models = new ModelHolder(config, metrics, seen, items);
+    }
+
+    @Override
+    public void processElement1(StreamRecord<BehaviorEvent> element) throws Exception {
+        buffer.add(element);
+        if (buffer.size() >= config.batchMaxSize) {
+            flush();
+        } else if (!flushScheduled) {
+            flushScheduled = true;
+            long at = getProcessingTimeService().getCurrentProcessingTime() + config.batchMaxWaitMs;
+            getProcessingTimeService().registerTimer(at, t -> flush());
+        }
+    }
+
+    @Override
+    public void processElement2(StreamRecord<ControlMessage> element) throws Exception {
+        ControlMessage m = element.getValue();
+        if (m.model != null) {
+            modelUpdates.put(m.model.version, m.model);
+            models.request(m.model);
+        } else if (m.item != null) {
+            catalogue.put(m.item.itemId, m.item);
+            models.catalogueChanged(m.item);
+        }
+        scheduleSwapPoll();
+    }
+
+    /** Polls the holder between bundles while it has background work, so swaps need no events. */
+    private void scheduleSwapPoll() {
+        if (!swapPollScheduled && models.busy()) {
+            swapPollScheduled = true;
+            long at = getProcessingTimeService().getCurrentProcessingTime() + SWAP_POLL_MS;
+            getProcessingTimeService().registerTimer(at, t -> {
+                swapPollScheduled = false;
+                models.install();
+                scheduleSwapPoll();
+            });
+        }
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        // finish the bundle first: its lists must not fall behind the watermark of their events
+        flush();
+        super.processWatermark(mark);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flush();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        flush();
+        super.finish();
+    }
+
+    /** Scores and emits everything buffered, in arrival order. */
+    void flush() throws Exception {
+        flushScheduled = false;
+        if (buffer.isEmpty()) {
+            return;
+        }
+        models.install();
+        ServingModel model = models.serving();
+        long started = System.nanoTime();
+        List<StreamRecord<BehaviorEvent>> batch = buffer;
+        buffer = new ArrayList<>(config.batchMaxSize);
+
+        // 1. update each user's history (events of one user apply in order) and build queries
+        List<UserQuery> queries = new ArrayList<>(batch.size());
+        UserHistory[] before = new UserHistory[batch.size()];
+        boolean[] cold = new boolean[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            BehaviorEvent e = batch.get(i).getValue();
+            setCurrentKey(e.userId);
+            UserHistory h = history.value();
+            before[i] = h == null ? new UserHistory() : h;
+            UserHistory after = before[i].append(e, config.historyLength);
+            history.update(after);
+            cold[i] = !model.knowsAny(after.itemIds);
+            queries.add(
+                    new UserQuery(
+                            e.userId,
+                            after.itemIds,
+                            after.categoryIds,
+                            after.actions,
+                            after.ts,
+                            e.ts,
+                            config.excludeSeen ? after.itemSet() : Set.of()));
+        }
+
+        // 2. one batched model call for the whole batch
+        List<UserResult> results = model.recommend(queries, config.topK);
+
+        // 3. per event: judge the act against the last list shown, emit the new list
+        long emittedTs = getProcessingTimeService().getCurrentProcessingTime();
+        String version = model.version();
+        for (int i = 0; i < batch.size(); i++) {
+            StreamRecord<BehaviorEvent> rec = batch.get(i);
+            BehaviorEvent e = rec.getValue();
+            setCurrentKey(e.userId);
+            emit(rec, feedback(e, before[i], lastShown.value()));
+
+            ScoredItem[] items;
+            if (cold[i]) {
+                items = model.popular(config.topK, queries.get(i).exclude());
+                coldStartLists.inc();
+            } else {
+                items = results.get(i).items();
+            }
+            String[] ids = new String[items.length];
+            for (int j = 0; j < items.length; j++) {
+                ids[j] = items[j].itemId;
+            }
+            lastShown.update(new ShownList(version, emittedTs, ids));
+            Recommendation out = new Recommendation(e.userId, e.ts, emittedTs, version, items);
+            output.collect(rec.hasTimestamp() ? new StreamRecord<>(out, rec.getTimestamp()) : new StreamRecord<>(out));
+            listsEmitted.inc();
+        }
+        batches.inc();
+        batchScoringMs.update((System.nanoTime() - started) / 1_000_000);
+    }
+
+    private Feedback feedback(BehaviorEvent e, UserHistory before, ShownList shown) {
+        Feedback f = before.feedbackFor(e, shown);
+        if (f.wasShown()) {
+            onlineHitRates.record(f.shownModelVersion, f.shownRank > 0);
+        }
+        return f;
+    }
+
+    private void emit(StreamRecord<BehaviorEvent> rec, Feedback f) {
+        output.collect(FEEDBACK, rec.hasTimestamp() ? new StreamRecord<>(f, rec.getTimestamp()) : new StreamRecord<>(f));
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (onlineHitRates != null) {
+                onlineHitRates.close();
+            }
+            if (models != null) {
+                models.close();
+                models = null;
+            }
+        } finally {
+            super.close();
+        }
+    }
+
+    /** The version serving now (for tests and diagnostics). */
+    String servingVersion() {
+        return models.serving().version();
+    }
+
+    /** Why the last refused model update was refused, or null. */
+    String lastRefusal() {
+        return models.lastRefusal();
+    }
+
+    /** The number of items the serving index holds. */
+    int catalogueSize() {
+        return models.serving().catalogueSize();
+    }
+
+    /** Versions with live online-hit-rate metrics (for tests). */
+    Iterable<String> versionsWithMetrics() {
+        return onlineHitRates.versions();
+    }
+
+    /** Whether the model holder has background work (for tests). */
+    boolean modelWorkPending() {
+        return models.busy();
+    }
+}

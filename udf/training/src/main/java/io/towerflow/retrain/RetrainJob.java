@@ -1,0 +1,346 @@
+package io.towerflow.retrain;
+
+import io.towerflow.config.KafkaOptions;
+import io.towerflow.config.ModelOptions;
+import io.towerflow.config.RetrainOptions;
+import io.towerflow.operators.DjlRuntime;
+import io.towerflow.retrain.ModelUpdates;
+import io.towerflow.retrain.ModelVersions;
+import io.towerflow.retrain.ProgressLog;
+import io.towerflow.retrain.RetrainRound;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Retrains the serving model on a window of {@code rec-feedback} and promotes the result only if
+ * it is not worse on the window's newest slice; see {@link RetrainRound} for one round and
+ * docs/model-lifecycle.md for the whole loop.
+ *
+ * <pre>
+ * RetrainJob --bootstrap-servers HOST:PORT [--model-root model-artifacts] [--serving DIR]
+ *            [--from-offsets committed|earliest] [--group-id towerflow-retrain]
+ *            [--from-ts T] [--to-ts T] [--held-out-fraction 0.2] [--margin 0.0] [--eval-k 20]
+ *            [--min-examples 1000] [--epochs 1] [--batch-size 256] [--uniform-negatives 2048]
+ *            [--learning-rate X]
+ *            [--embedding-learning-rate X] [--seed 42] [--threads 1] [--every DURATION]
+ *            [--dry-run] [--summary-json FILE] [--towerflow.&lt;option&gt; VALUE ...]
+ * RetrainJob --bootstrap-servers HOST:PORT --rollback-to DIR [--model-root DIR]
+ * RetrainJob --bootstrap-servers HOST:PORT --publish DIR
+ * </pre>
+ *
+ * {@code --rollback-to} serves an older version again: the job serves the highest valid version
+ * on model-updates, so the old parameters and catalogue are written as a new, higher version
+ * (parent = the old one) and that is published. {@code --publish} publishes an existing version
+ * as it is (e.g. after a round wrote it but could not publish it); the job takes it only if it is
+ * the highest.
+ *
+ * Runs one round, for a scheduler, or one every {@code --every} until Ctrl-C. Exit status: 0 when
+ * the round completed, whether or not it promoted (the summary says {@code "promoted"}); 1 when it
+ * failed; 2 on bad usage.
+ */
+public final class RetrainJob {
+    static final String USAGE =
+            "usage: RetrainJob --bootstrap-servers HOST:PORT [--model-root DIR] [--serving DIR]"
+                    + " [--from-offsets committed|earliest] [--group-id G] [--from-ts T] [--to-ts T]"
+                    + " [--held-out-fraction F] [--margin M] [--eval-k K] [--min-examples N] [--epochs N]"
+                    + " [--batch-size N] [--uniform-negatives N] [--learning-rate X] [--embedding-learning-rate X] [--seed N]"
+                    + " [--threads N] [--every DURATION] [--dry-run] [--summary-json FILE]"
+                    + " [--towerflow.<option> VALUE ...]\n"
+                    + "       RetrainJob --bootstrap-servers HOST:PORT --rollback-to VERSION_DIR [--model-root DIR]\n"
+                    + "       RetrainJob --bootstrap-servers HOST:PORT --publish VERSION_DIR\n"
+                    + "T is epoch ms or an ISO-8601 instant; DURATION like 30 min, 1 h; options in docs/configuration.md";
+
+    /** Short flags of the command line and the options they set. */
+    static final Map<String, ConfigOption<?>> FLAGS = flags();
+
+    private RetrainJob() {}
+
+    private static Map<String, ConfigOption<?>> flags() {
+        Map<String, ConfigOption<?>> m = new LinkedHashMap<>();
+        m.put("--bootstrap-servers", KafkaOptions.BOOTSTRAP_SERVERS);
+        m.put("--model-root", RetrainOptions.MODEL_ROOT);
+        m.put("--serving", RetrainOptions.SERVING);
+        m.put("--from-offsets", RetrainOptions.FROM_OFFSETS);
+        m.put("--group-id", RetrainOptions.GROUP_ID);
+        m.put("--from-ts", RetrainOptions.FROM_TS);
+        m.put("--to-ts", RetrainOptions.TO_TS);
+        m.put("--held-out-fraction", RetrainOptions.HELD_OUT_FRACTION);
+        m.put("--margin", RetrainOptions.MARGIN);
+        m.put("--eval-k", RetrainOptions.EVAL_K);
+        m.put("--min-examples", RetrainOptions.MIN_EXAMPLES);
+        m.put("--epochs", RetrainOptions.EPOCHS);
+        m.put("--batch-size", RetrainOptions.BATCH_SIZE);
+        m.put("--uniform-negatives", RetrainOptions.UNIFORM_NEGATIVES);
+        m.put("--learning-rate", RetrainOptions.LEARNING_RATE);
+        m.put("--embedding-learning-rate", RetrainOptions.EMBEDDING_LEARNING_RATE);
+        m.put("--seed", RetrainOptions.SEED);
+        m.put("--threads", ModelOptions.NUM_THREADS);
+        m.put("--every", RetrainOptions.EVERY);
+        m.put("--feedback-topic", KafkaOptions.FEEDBACK_TOPIC);
+        m.put("--model-updates-topic", KafkaOptions.MODEL_UPDATES_TOPIC);
+        return m;
+    }
+
+    /** A parsed command line: the options, and what only the command line says. */
+    record Invocation(Configuration conf, Path summaryJson, Path publish, Path rollbackTo) {}
+
+    static Invocation parse(String[] args) {
+        Map<String, String> map = new LinkedHashMap<>();
+        Path summary = null;
+        Path publish = null;
+        Path rollbackTo = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                throw new IllegalArgumentException("help");
+            }
+            if (a.equals("--dry-run")) {
+                map.put(RetrainOptions.DRY_RUN.key(), "true");
+                continue;
+            }
+            if (!a.equals("--summary-json") && !a.equals("--publish") && !a.equals("--rollback-to")
+                    && !FLAGS.containsKey(a)
+                    && !a.startsWith("--towerflow.")) {
+                throw new IllegalArgumentException("unknown option " + a);
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("missing value for " + a);
+            }
+            String v = args[++i];
+            if (a.equals("--summary-json")) {
+                summary = Paths.get(v);
+            } else if (a.equals("--publish")) {
+                publish = Paths.get(v);
+            } else if (a.equals("--rollback-to")) {
+                rollbackTo = Paths.get(v);
+            } else if (FLAGS.containsKey(a)) {
+                map.put(FLAGS.get(a).key(), v);
+            } else {
+                map.put(a.substring(2), v);
+            }
+        }
+        if (publish != null && rollbackTo != null) {
+            throw new IllegalArgumentException("give one of --publish and --rollback-to");
+        }
+        Configuration conf = Configuration.fromMap(map);
+        validate(conf);
+        return new Invocation(conf, summary, publish, rollbackTo);
+    }
+
+    /** Reads every option once, so that a bad value is a usage error before anything starts. */
+    private static void validate(Configuration conf) {
+        if (conf.getOptional(KafkaOptions.BOOTSTRAP_SERVERS).isEmpty()) {
+            throw new IllegalArgumentException("--bootstrap-servers is required");
+        }
+        double f = conf.get(RetrainOptions.HELD_OUT_FRACTION);
+        require(f > 0 && f < 1, "--held-out-fraction must be in (0, 1)");
+        require(Double.isFinite(conf.get(RetrainOptions.MARGIN)), "--margin must be a number");
+        require(conf.get(RetrainOptions.EVAL_K) > 0, "--eval-k must be > 0");
+        require(conf.get(RetrainOptions.MIN_EXAMPLES) >= 2, "--min-examples must be >= 2");
+        require(conf.get(RetrainOptions.EPOCHS) > 0, "--epochs must be > 0");
+        require(conf.get(RetrainOptions.UNIFORM_NEGATIVES) >= 0, "--uniform-negatives must be >= 0");
+        require(conf.get(RetrainOptions.BATCH_SIZE) >= 2, "--batch-size must be >= 2");
+        require(conf.get(RetrainOptions.LEARNING_RATE) > 0, "--learning-rate must be > 0");
+        require(conf.get(RetrainOptions.EMBEDDING_LEARNING_RATE) > 0, "--embedding-learning-rate must be > 0");
+        require(conf.get(ModelOptions.NUM_THREADS) > 0, "--threads must be > 0");
+        conf.get(RetrainOptions.SEED);
+        conf.get(RetrainOptions.DRY_RUN);
+        require(conf.get(RetrainOptions.READ_TIMEOUT).toMillis() > 0, "read-timeout must be > 0");
+        conf.getOptional(RetrainOptions.EVERY)
+                .ifPresent(d -> require(d.toMillis() > 0, "--every must be > 0"));
+        RetrainRound.bounds(conf);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the command (one round, rounds --every, or --publish); returns the exit status. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        Invocation inv;
+        try {
+            inv = parse(args);
+        } catch (IllegalArgumentException e) {
+            if (!"help".equals(e.getMessage())) {
+                err.println("error: " + e.getMessage());
+            }
+            err.println(USAGE);
+            return 2;
+        }
+        DjlRuntime.configureThreads(inv.conf().get(ModelOptions.NUM_THREADS), 1);
+        ProgressLog log = new ProgressLog(out, err, Clock.systemUTC());
+        if (inv.publish() != null || inv.rollbackTo() != null) {
+            return publish(inv, log);
+        }
+        Duration every = inv.conf().getOptional(RetrainOptions.EVERY).orElse(null);
+        return every == null ? once(inv, log) : loop(inv, every, log);
+    }
+
+    /** One round: 0 when it completed (promoted or not), 1 when it failed. */
+    static int once(Invocation inv, ProgressLog log) {
+        long t0 = System.nanoTime();
+        try {
+            RetrainRound.Result r = RetrainRound.run(inv.conf(), Clock.systemUTC(), log);
+            log.info("%s (%.1f s)", r.reason(), (System.nanoTime() - t0) / 1e9);
+            if (inv.summaryJson() != null) {
+                writeSummary(inv.summaryJson(), r);
+                log.info("summary %s", inv.summaryJson());
+            }
+            return 0;
+        } catch (Exception e) {
+            log.error("retraining failed: %s", e);
+            return 1;
+        }
+    }
+
+    /** Rounds every {@code every} (from the start of one to the start of the next) until Ctrl-C. */
+    static int loop(Invocation inv, Duration every, ProgressLog log) {
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                // a waiting loop ends at once; a round in progress is cut short when the JVM exits
+                stopped.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "retrain-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            long next = System.nanoTime();
+            for (int round = 1; ; round++) {
+                log.info("round %d (every %s)", round, every);
+                if (once(inv, log) != 0) {
+                    log.warn("round %d failed; trying again in the next period", round);
+                }
+                next += every.toNanos();
+                long wait = next - System.nanoTime();
+                if (wait < 0) {
+                    log.warn("round %d took longer than the period; the next one starts now", round);
+                    next = System.nanoTime();
+                    wait = 0;
+                }
+                if (stop.await(wait, TimeUnit.NANOSECONDS)) {
+                    log.info("stopped");
+                    return 0;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    /**
+     * Publishes the update of an existing version directory, or, for {@code --rollback-to}, of a
+     * copy of it as a new version that sorts after every version published or under the root.
+     */
+    static int publish(Invocation inv, ProgressLog log) {
+        Path dir = inv.publish() != null ? inv.publish() : inv.rollbackTo();
+        Configuration conf = inv.conf();
+        String bootstrap = conf.get(KafkaOptions.BOOTSTRAP_SERVERS);
+        String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
+        Duration timeout = conf.get(RetrainOptions.READ_TIMEOUT);
+        try {
+            ModelUpdates.Verified v = ModelUpdates.of(dir);
+            if (inv.rollbackTo() != null) {
+                Path root = Paths.get(conf.get(RetrainOptions.MODEL_ROOT));
+                Set<String> taken = new TreeSet<>(ModelVersions.names(root));
+                ModelUpdates.readAll(bootstrap, topic, timeout, log).forEach(p -> taken.add(p.update().version));
+                String version = ModelVersions.next(Instant.now(), taken);
+                Path copy = ModelVersions.copyAs(v.artifacts(), root, version, Instant.now());
+                log.info("wrote %s: %s again, as a version that sorts after every published one", copy,
+                        v.update().version);
+                v = ModelUpdates.of(copy);
+            }
+            var md = ModelUpdates.publish(bootstrap, topic, v.update(), timeout);
+            log.info("published %s to %s-%d@%d", v.update(), md.topic(), md.partition(), md.offset());
+            return 0;
+        } catch (Exception e) {
+            log.error("publishing %s failed: %s", dir, e);
+            return 1;
+        }
+    }
+
+    /** The summary of a round as JSON (NaN, e.g. a hit rate never measured, is written as null). */
+    static ObjectNode summary(RetrainRound.Result r) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode s = mapper.createObjectNode();
+        s.put("servingVersion", r.servingVersion());
+        s.put("candidateVersion", r.candidateVersion());
+        s.put("promoted", r.promoted());
+        ObjectNode w = s.putObject("window");
+        w.put("fromTs", r.window().fromTs());
+        w.put("toTs", r.window().toTs());
+        w.put("examples", r.window().events());
+        ObjectNode rec = w.putObject("records");
+        rec.put("read", r.records().read());
+        rec.put("notFeedback", r.records().notFeedback());
+        rec.put("unusable", r.records().unusable());
+        rec.put("outsideBounds", r.records().outsideBounds());
+        ObjectNode h = s.putObject("heldOut");
+        h.put("examples", r.heldOutExamples());
+        h.put("fromTs", r.heldOutExamples() == 0 ? null : r.heldOutFromTs());
+        number(h.putObject("current"), "HR@" + r.k(), r.currentHitRate());
+        number(h.putObject("candidate"), "HR@" + r.k(), r.candidateHitRate());
+        s.put("margin", r.margin());
+        s.put("trainSeconds", r.trainSeconds());
+        s.put("published", r.published());
+        s.put("dryRun", r.dryRun());
+        s.put("reason", r.reason());
+        s.put("path", r.versionDir() == null ? null : r.versionDir().toString());
+        if (r.update() != null) {
+            s.put("uri", r.update().uri);
+            s.put("sha256", r.update().sha256);
+        }
+        ObjectNode c = s.putObject("committedOffsets");
+        r.committed().forEach((tp, om) -> c.put(tp.toString(), om.offset()));
+        return s;
+    }
+
+    private static void number(ObjectNode n, String field, double v) {
+        if (Double.isNaN(v)) {
+            n.putNull(field);
+        } else {
+            n.put(field, v);
+        }
+    }
+
+    private static void writeSummary(Path file, RetrainRound.Result r) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.write(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsBytes(summary(r)));
+    }
+}
