@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
 import io.towerflow.config.RetrainOptions;
+import io.towerflow.job.kafka.KafkaEndpoint;
 import io.towerflow.job.retrain.ModelUpdates;
 import io.towerflow.job.retrain.ModelVersions;
 import io.towerflow.job.retrain.ProgressLog;
@@ -167,6 +168,7 @@ public final class RetrainJob {
         conf.getOptional(RetrainOptions.EVERY)
                 .ifPresent(d -> require(d.toMillis() > 0, "--every must be > 0"));
         RetrainRound.bounds(conf);
+        KafkaEndpoint.of(conf);
     }
 
     private static void require(boolean ok, String message) {
@@ -265,7 +267,7 @@ public final class RetrainJob {
     static int publish(Invocation inv, ProgressLog log) {
         Path dir = inv.publish() != null ? inv.publish() : inv.rollbackTo();
         Configuration conf = inv.conf();
-        String bootstrap = conf.get(KafkaOptions.BOOTSTRAP_SERVERS);
+        KafkaEndpoint bootstrap = KafkaEndpoint.of(conf);
         String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
         Duration timeout = conf.get(RetrainOptions.READ_TIMEOUT);
         try {

@@ -1,6 +1,7 @@
 package io.towerflow.job.cluster;
 
 import io.towerflow.config.KafkaOptions;
+import io.towerflow.job.kafka.KafkaEndpoint;
 import io.towerflow.synthetic.SyntheticGenerator;
 
 import org.apache.flink.util.ParameterTool;
@@ -128,7 +129,7 @@ public final class ClusterCli {
         cfg.startTs = System.currentTimeMillis();
         int n = params.getInt("events", 10_000);
         double rate = params.getDouble("rate", 500);
-        try (EventFeeder feeder = new EventFeeder(cluster.bootstrapServers(), KafkaOptions.BEHAVIOR_TOPIC.defaultValue())) {
+        try (EventFeeder feeder = new EventFeeder(KafkaEndpoint.plain(cluster.bootstrapServers()), KafkaOptions.BEHAVIOR_TOPIC.defaultValue())) {
             cluster.log(String.format("feeding %,d synthetic events at %.0f/s to %s", n, rate, cluster.bootstrapServers()));
             feeder.send(EventFeeder.synthetic(cfg, n, 0), rate);
             cluster.log(String.format("sent %,d events; lists appear on topic %s", feeder.sent(),

@@ -2,6 +2,7 @@ package io.towerflow.job.cluster;
 
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.RecommendOptions;
+import io.towerflow.job.kafka.KafkaEndpoint;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.synthetic.SyntheticGenerator;
@@ -93,8 +94,8 @@ final class ClusterSmoke {
         List<List<EventFeeder.Item>> segments = List.of(
                 items.subList(0, third), items.subList(third, 2 * third), items.subList(2 * third, items.size()));
 
-        try (EventFeeder feeder = new EventFeeder(cluster.bootstrapServers(), KafkaOptions.BEHAVIOR_TOPIC.defaultValue());
-                OutputLedger ledger = new OutputLedger(cluster.bootstrapServers(),
+        try (EventFeeder feeder = new EventFeeder(KafkaEndpoint.plain(cluster.bootstrapServers()), KafkaOptions.BEHAVIOR_TOPIC.defaultValue());
+                OutputLedger ledger = new OutputLedger(KafkaEndpoint.plain(cluster.bootstrapServers()),
                         KafkaOptions.RECOMMENDATIONS_TOPIC.defaultValue(), KafkaOptions.DLQ_TOPIC.defaultValue())) {
             // 1. a third of the events; wait until a checkpoint has committed lists
             feeder.send(segments.get(0), rate);

@@ -3,6 +3,7 @@ package io.towerflow.job.retrain;
 import ai.djl.Device;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.RetrainOptions;
+import io.towerflow.job.kafka.KafkaEndpoint;
 import io.towerflow.model.Evaluation;
 import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.ItemCatalogue;
@@ -74,8 +75,9 @@ public final class RetrainRound {
 
     /** Runs the round; throws when it fails (nothing is published or committed then). */
     public static Result run(Configuration conf, Clock clock, ProgressLog log) throws Exception {
-        String bootstrap = conf.getOptional(KafkaOptions.BOOTSTRAP_SERVERS).orElseThrow(
+        conf.getOptional(KafkaOptions.BOOTSTRAP_SERVERS).orElseThrow(
                 () -> new IllegalArgumentException(KafkaOptions.BOOTSTRAP_SERVERS.key() + " is required"));
+        KafkaEndpoint bootstrap = KafkaEndpoint.of(conf);
         Path root = Paths.get(conf.get(RetrainOptions.MODEL_ROOT));
         Duration timeout = conf.get(RetrainOptions.READ_TIMEOUT);
         boolean dryRun = conf.get(RetrainOptions.DRY_RUN);
@@ -214,7 +216,7 @@ public final class RetrainRound {
      * after all of these and after every version published or under the root, or the job would
      * not take it.
      */
-    private static Serving serving(Configuration conf, String bootstrap, Path root, Duration timeout,
+    private static Serving serving(Configuration conf, KafkaEndpoint bootstrap, Path root, Duration timeout,
             ProgressLog log) throws Exception {
         String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
         List<ModelUpdates.Published> published = ModelUpdates.readAll(bootstrap, topic, timeout, log);

@@ -1,0 +1,215 @@
+package io.towerflow.job.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.towerflow.config.KafkaClientOptions;
+import io.towerflow.config.KafkaOptions;
+import io.towerflow.config.RecommendOptions;
+import io.towerflow.job.RecommendationJob;
+import io.towerflow.job.RetrainJob;
+import io.towerflow.job.TestModels;
+import io.towerflow.job.kafka.EmbeddedKafka;
+import io.towerflow.job.kafka.KafkaEndpoint;
+import io.towerflow.job.kafka.LogCapture;
+import io.towerflow.job.kafka.SaslSslBroker;
+import io.towerflow.job.kafka.Topics;
+import io.towerflow.job.retrain.ModelUpdates;
+import io.towerflow.job.retrain.ProgressLog;
+import io.towerflow.records.BehaviorEvent;
+import io.towerflow.synthetic.SyntheticGenerator;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ConfigurationUtils;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.ExceptionUtils;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The job, RetrainJob and the tools against a broker that only speaks SASL_SSL (TLS with a
+ * certificate made by the test, SASL/PLAIN users), configured only through
+ * {@code towerflow.kafka.properties.*}: every valid event gets exactly one committed list and
+ * every malformed one a dead letter; wrong credentials fail fast with the broker's reason; no
+ * secret appears in the logs or in the configuration Flink shows.
+ */
+class SecuredKafkaITCase {
+    private static final int HISTORY = 12;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    @TempDir static Path tmp;
+    static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = SaslSslBroker.start(tmp);
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void pipelineAndRetrainJobThroughSaslSslWithExactlyOnceAccountingAndNoSecretInLogs() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        Configuration options = jobOptions(suffix, kafka.endpoint());
+        JobTopics.create(kafka, options, 2);
+
+        SyntheticGenerator.Config cfg = TestModels.syntheticConfigOfBootstrap();
+        cfg.users = 30;
+        cfg.seed = 31;
+        List<EventFeeder.Item> items = EventFeeder.synthetic(cfg, 600, 50);
+        List<BehaviorEvent> valid = items.stream().map(EventFeeder.Item::event)
+                .filter(e -> e != null).collect(Collectors.toList());
+        long malformed = items.size() - valid.size();
+
+        JobClient job = null;
+        try (LogCapture logs = LogCapture.open();
+                EventFeeder feeder = new EventFeeder(kafka.endpoint(), options.get(KafkaOptions.BEHAVIOR_TOPIC));
+                OutputLedger ledger = new OutputLedger(kafka.endpoint(),
+                        options.get(KafkaOptions.RECOMMENDATIONS_TOPIC), options.get(KafkaOptions.DLQ_TOPIC))) {
+            job = start(options);
+            feeder.send(items, 0);
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (ledger.lists() < valid.size() || ledger.deadLetters() < malformed) {
+                assertTrue(System.nanoTime() < deadline,
+                        "only " + ledger.lists() + " lists, " + ledger.deadLetters() + " dead letters committed");
+                ledger.poll(Duration.ofMillis(200));
+            }
+
+            // RetrainJob's producer, consumer and admin client, with only the job's options
+            List<String> args = new ArrayList<>();
+            kafka.endpoint().asOptions().forEach((k, v) -> {
+                args.add("--" + k);
+                args.add(v);
+            });
+            args.addAll(List.of("--towerflow.topic.model-updates", options.get(KafkaOptions.MODEL_UPDATES_TOPIC),
+                    "--publish", TestModels.bootstrapVersionDir().toString()));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            assertEquals(0, RetrainJob.run(args.toArray(new String[0]), new PrintStream(out), new PrintStream(out)),
+                    out.toString(StandardCharsets.UTF_8));
+            List<ModelUpdates.Published> published = ModelUpdates.readAll(kafka.endpoint(),
+                    options.get(KafkaOptions.MODEL_UPDATES_TOPIC), Duration.ofSeconds(30),
+                    new ProgressLog(new PrintStream(out), new PrintStream(out), Clock.systemUTC()));
+            assertEquals(1, published.size(), "the published update read back through SASL_SSL");
+
+            ledger.readToEnd(Duration.ofSeconds(60));
+            OutputLedger.Verdict v = ledger.verify(valid, malformed, HISTORY);
+            assertTrue(v.exact(), "one list per valid event, one dead letter per malformed one: " + v);
+
+            String text = logs.text() + "\n" + out.toString(StandardCharsets.UTF_8);
+            assertTrue(text.contains("sasl.jaas.config"), "the clients logged their configuration: "
+                    + logs.lineCount() + " lines captured");
+            for (String secret : SaslSslBroker.secrets()) {
+                assertFalse(text.contains(secret), "a secret in the logs:\n" + linesWith(text, secret));
+            }
+        } finally {
+            if (job != null) {
+                job.cancel().get(60, TimeUnit.SECONDS);
+            }
+        }
+        // what Flink's web UI shows of a configuration (JobConfigInfo, ConfigurationInfo) is masked
+        String shown = ConfigurationUtils.hideSensitiveValues(options.toMap()).toString();
+        for (String secret : SaslSslBroker.secrets()) {
+            assertFalse(shown.contains(secret), "a secret in the configuration Flink shows: " + shown);
+        }
+        assertFalse(kafka.endpoint().toString().contains(SaslSslBroker.PASSWORD));
+    }
+
+    @Test
+    void wrongCredentialsFailFastWithTheBrokersReason() throws Exception {
+        KafkaEndpoint wrong = withPassword(kafka.endpoint(), "not-the-password");
+        long t0 = System.nanoTime();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> Topics.ensureTopics(
+                wrong, Map.of("never-" + UUID.randomUUID(), 1), Map.of(), Duration.ofMinutes(2)));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(e.getCause() instanceof SaslAuthenticationException, String.valueOf(e.getCause()));
+        assertTrue(e.getCause().getMessage().contains("Invalid username or password"), e.getCause().getMessage());
+        assertTrue(seconds < 30, "failed after " + seconds + " s, not at once");
+
+        // the job: fails (no restarts here) with the same reason instead of waiting for a broker
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        kafka.createTopics(Map.of("behavior-" + suffix, 1, "updates-" + suffix, 1, "catalog-" + suffix, 1));
+        Configuration options = jobOptions(suffix, wrong);
+        t0 = System.nanoTime();
+        JobClient job = start(options);
+        Throwable failure = assertThrows(ExecutionException.class,
+                () -> job.getJobExecutionResult().get(2, TimeUnit.MINUTES));
+        seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(ExceptionUtils.findThrowable(failure, SaslAuthenticationException.class).isPresent(),
+                ExceptionUtils.stringifyException(failure));
+        System.out.printf("wrong credentials: admin client failed in < 30 s, the job in %.1f s%n", seconds);
+    }
+
+    @Test
+    void aSecretUnderAKeyFlinkWouldShowIsRefused() {
+        Configuration c = new Configuration();
+        c.set(KafkaOptions.BOOTSTRAP_SERVERS, "k:9093");
+        c.setString(KafkaClientOptions.PREFIX + "ssl.keystore.key", "-----BEGIN PRIVATE KEY-----...");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KafkaEndpoint.of(c));
+        assertTrue(e.getMessage().contains("ssl.keystore.key"), e.getMessage());
+    }
+
+    private static KafkaEndpoint withPassword(KafkaEndpoint k, String password) {
+        Map<String, String> props = new HashMap<>(k.clientProperties());
+        props.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                + " username=\"" + SaslSslBroker.USER + "\" password=\"" + password + "\";");
+        return new KafkaEndpoint(k.bootstrapServers(), props);
+    }
+
+    private static String linesWith(String text, String s) {
+        return text.lines().filter(l -> l.contains(s)).limit(5).collect(Collectors.joining("\n"));
+    }
+
+    private static Configuration jobOptions(String suffix, KafkaEndpoint endpoint) {
+        Configuration c = JobTopics.options(endpoint, suffix, "secured");
+        c.set(RecommendOptions.HISTORY_LENGTH, HISTORY);
+        c.set(RecommendOptions.BATCH_MAX_SIZE, 32);
+        return c;
+    }
+
+    private static JobClient start(Configuration options) throws Exception {
+        Configuration flink = new Configuration();
+        flink.setString("execution.checkpointing.interval", "300 ms");
+        flink.setString("restart-strategy.type", "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        env.setParallelism(2);
+        RecommendationJob.define(env, options);
+        return env.executeAsync("towerflow-secured");
+    }
+}
