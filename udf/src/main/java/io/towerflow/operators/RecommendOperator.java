@@ -1,6 +1,7 @@
 package io.towerflow.operators;
 
 import io.towerflow.model.InvalidModelException;
+import io.towerflow.model.RefusedModelException;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.UserQuery;
 import io.towerflow.model.UserResult;
@@ -112,12 +113,13 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient Counter batches;
     private transient Counter modelSwaps;
     private transient Counter modelUpdatesRefused;
+    private transient Map<String, Counter> refusalsByReason;
     private transient Histogram batchScoringMs;
     private transient Map<String, OnlineHitRate> onlineHitRates;
     private transient volatile String lastRefusal;
 
-    /** The outcome of a background load. */
-    private record Loaded(ModelUpdate update, ServingModel model, String failure) {}
+    /** The outcome of a background load; a refusal has a failure and its reason's label. */
+    private record Loaded(ModelUpdate update, ServingModel model, String failure, String reason) {}
 
     public RecommendOperator(RecommendConfig config) {
         this.config = config;
@@ -156,6 +158,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         batches = metrics.counter("batchesScored");
         modelSwaps = metrics.counter("modelSwaps");
         modelUpdatesRefused = metrics.counter("modelUpdatesRefused");
+        refusalsByReason = new HashMap<>();
         batchScoringMs = metrics.histogram("batchScoringMs", new DescriptiveStatisticsHistogram(1000));
         metrics.gauge("servingModelVersion", () -> model == null ? "" : model.version());
         metrics.gauge("catalogueSize", () -> model == null ? 0 : model.catalogueSize());
@@ -189,7 +192,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         seen.sort(Comparator.comparing((ModelUpdate u) -> u.version).reversed());
         for (ModelUpdate u : seen) {
             try {
-                return ModelLoader.load(u, device, config.topK);
+                return ModelLoader.load(u, config.modelStore, device, config.topK);
             } catch (InvalidModelException e) {
                 LOG.warn("Not restoring model {}: {}", u.version, e.getMessage());
             }
@@ -222,6 +225,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         ControlMessage m = element.getValue();
         if (m.model != null) {
             modelUpdates.put(m.model.version, m.model);
+            BoundedBroadcastState.keepHighest(modelUpdates, config.keptModelUpdates);
             requestModel(m.model);
         } else if (m.item != null) {
             catalogue.put(m.item.itemId, m.item);
@@ -245,9 +249,12 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 () -> {
                     Loaded result;
                     try {
-                        result = new Loaded(update, ModelLoader.load(update, device, config.topK), null);
+                        result = new Loaded(update, ModelLoader.load(update, config.modelStore, device, config.topK),
+                                null, null);
+                    } catch (RefusedModelException e) {
+                        result = new Loaded(update, null, e.getMessage(), e.reason().label());
                     } catch (Throwable t) {
-                        result = new Loaded(update, null, t.getMessage() == null ? t.toString() : t.getMessage());
+                        result = new Loaded(update, null, t.getMessage() == null ? t.toString() : t.getMessage(), "error");
                     }
                     Loaded previous = loaded.getAndSet(result);
                     if (previous != null && previous.model != null) {
@@ -286,8 +293,12 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         }
         if (l.model == null) {
             modelUpdatesRefused.inc();
-            lastRefusal = l.update.version + ": " + l.failure;
-            LOG.warn("Refused model {} ({}); {} keeps serving", l.update.version, l.failure, model.version());
+            refusalsByReason
+                    .computeIfAbsent(l.reason, r -> getMetricGroup().addGroup("reason", r).counter("modelUpdatesRefused"))
+                    .inc();
+            lastRefusal = l.update.version + ": " + l.reason + ": " + l.failure;
+            LOG.warn("Refused model {} from {} ({}: {}); {} keeps serving",
+                    l.update.version, l.update.uri, l.reason, l.failure, model.version());
             return;
         }
         if (l.update.version.compareTo(model.version()) <= 0) {
@@ -428,6 +439,12 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     /** The version serving now (for tests and diagnostics). */
     String servingVersion() {
         return model.version();
+    }
+
+    /** Refusals of model updates for {@code reason} (a {@link RefusedModelException.Reason#label()}). */
+    long refusals(String reason) {
+        Counter c = refusalsByReason.get(reason);
+        return c == null ? 0 : c.getCount();
     }
 
     /** Why the last refused model update was refused, or null. */

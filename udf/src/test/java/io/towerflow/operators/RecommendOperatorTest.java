@@ -54,6 +54,11 @@ class RecommendOperatorTest {
     }
 
     static RecommendConfig config(int batchSize, Duration maxWait, Duration ttl) {
+        return RecommendConfig.from(options(batchSize, maxWait, ttl));
+    }
+
+    /** The options of {@link #config}, to add to. */
+    static Configuration options(int batchSize, Duration maxWait, Duration ttl) {
         Configuration c = new Configuration();
         c.set(ModelOptions.PATH, bootstrapModel().toString());
         c.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
@@ -61,7 +66,7 @@ class RecommendOperatorTest {
         c.set(RecommendOptions.BATCH_MAX_SIZE, batchSize);
         c.set(RecommendOptions.BATCH_MAX_WAIT, maxWait);
         c.set(RecommendOptions.STATE_TTL, ttl);
-        return RecommendConfig.from(c);
+        return c;
     }
 
     static KeyedTwoInputStreamOperatorTestHarness<String, BehaviorEvent, ControlMessage, Recommendation>

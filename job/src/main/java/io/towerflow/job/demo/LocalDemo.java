@@ -2,6 +2,7 @@ package io.towerflow.job.demo;
 
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.job.RecommendationJob;
 import io.towerflow.job.RetrainJob;
 import io.towerflow.job.kafka.EmbeddedKafka;
@@ -525,6 +526,12 @@ public final class LocalDemo {
             });
             c.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
             c.set(ModelOptions.PATH, model.toString());
+            if (!c.contains(ModelUpdateOptions.ALLOWED_ROOTS)) {
+                // the initial version's directory and where --retrain-every writes new versions
+                c.set(ModelUpdateOptions.ALLOWED_ROOTS, List.of(
+                        model.toAbsolutePath().getParent().toString(),
+                        workDir.resolve("model-artifacts").toString()));
+            }
             // start exactly where the input topic ends now (see startAtCurrentEnd)
             c.set(KafkaOptions.GROUP_ID, "towerflow-demo-" + started);
             c.set(KafkaOptions.START_FROM, KafkaOptions.StartFrom.COMMITTED);
