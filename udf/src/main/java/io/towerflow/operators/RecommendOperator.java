@@ -27,6 +27,7 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -65,10 +66,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Model versions are loaded and validated on a background thread (manifest and file
  * checksums, dimensions, a smoke inference), then swapped in between batches; the old version is
  * closed. The highest version wins whatever the arrival order; a version that fails validation is
- * refused and the old one keeps serving. Every update seen is kept in broadcast state, so a
- * restored job serves the highest valid one again. Catalogue changes are kept likewise and
- * applied to whichever version serves: new items get vectors from the item tower, unavailable
- * ones leave the index.
+ * refused and the old one keeps serving. The few highest updates seen are kept in broadcast state
+ * ({@code towerflow.model.kept-updates}), so a restored job serves the highest valid one again;
+ * the hit-rate metrics of versions no longer kept are closed at the next swap. The latest
+ * catalogue change of each item is kept likewise and applied to whichever version serves: new
+ * items get vectors from the item tower, unavailable ones leave the index.
  *
  * <p>State per user (all with a TTL): the last N interactions, the user vector the model last
  * computed, and the last list shown.
@@ -310,6 +312,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         catalogueDirty |= !catalogueChanges.isEmpty();
         applyCatalogueIfChanged();
         old.close();
+        retireHitRates();
         modelSwaps.inc();
         LOG.info("Swapped model {} -> {}", old.version(), model.version());
     }
@@ -405,12 +408,32 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     private Feedback feedback(BehaviorEvent e, UserHistory before, ShownList shown) {
         Feedback f = before.feedbackFor(e, shown);
-        if (f.wasShown()) {
+        if (f.wasShown() && (onlineHitRates.containsKey(f.shownModelVersion) || retained(f.shownModelVersion))) {
             onlineHitRates
                     .computeIfAbsent(f.shownModelVersion, v -> new OnlineHitRate(getMetricGroup(), v))
                     .record(f.shownRank > 0);
         }
         return f;
+    }
+
+    /** Whether {@code version} serves or is among the model updates kept in broadcast state. */
+    private boolean retained(String version) {
+        try {
+            return version.equals(model.version()) || modelUpdates.contains(version);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Closes the hit-rate metric groups of versions no longer retained, so they do not pile up. */
+    private void retireHitRates() {
+        onlineHitRates.entrySet().removeIf(e -> {
+            if (retained(e.getKey())) {
+                return false;
+            }
+            e.getValue().close();
+            return true;
+        });
     }
 
     private void emit(StreamRecord<BehaviorEvent> rec, Feedback f) {
@@ -447,6 +470,19 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         return c == null ? 0 : c.getCount();
     }
 
+    /** Entries of the model-updates and catalogue broadcast states, and versions with hit-rate metrics. */
+    int[] retainedSizes() throws Exception {
+        int updates = 0;
+        for (Map.Entry<String, ModelUpdate> ignored : modelUpdates.entries()) {
+            updates++;
+        }
+        int items = 0;
+        for (Map.Entry<String, CatalogueItem> ignored : catalogue.entries()) {
+            items++;
+        }
+        return new int[] {updates, items, onlineHitRates.size()};
+    }
+
     /** Why the last refused model update was refused, or null. */
     String lastRefusal() {
         return lastRefusal;
@@ -459,14 +495,23 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     /** Prequential hit rate of one model version: acts on an item of the list it showed. */
     private static final class OnlineHitRate {
+        private final MetricGroup group;
         private final Counter acts;
         private final Counter hits;
 
         OnlineHitRate(MetricGroup metrics, String version) {
             MetricGroup g = metrics.addGroup("modelVersion", version);
+            group = g;
             acts = g.counter("actsAfterList");
             hits = g.counter("hitsInList");
             g.gauge("onlineHitRate", () -> acts.getCount() == 0 ? 0.0 : (double) hits.getCount() / acts.getCount());
+        }
+
+        /** Unregisters the version's metrics from the reporters (a runtime group; tests' groups are no-ops). */
+        void close() {
+            if (group instanceof AbstractMetricGroup) {
+                ((AbstractMetricGroup<?>) group).close();
+            }
         }
 
         void record(boolean hit) {
