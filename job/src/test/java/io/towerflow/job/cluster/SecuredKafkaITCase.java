@@ -38,6 +38,7 @@ import org.apache.kafka.common.errors.SaslAuthenticationException;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -174,6 +175,25 @@ class SecuredKafkaITCase {
         assertTrue(ExceptionUtils.findThrowable(failure, SaslAuthenticationException.class).isPresent(),
                 ExceptionUtils.stringifyException(failure));
         System.out.printf("wrong credentials: admin client failed in < 30 s, the job in %.1f s%n", seconds);
+    }
+
+    /**
+     * The password need not be in Flink's configuration at all: a Kafka config provider reads it
+     * from a file on the TaskManager, and the configuration holds only a reference.
+     */
+    @Test
+    void theSecretCanComeFromAFileThroughAKafkaConfigProvider() throws Exception {
+        Path secrets = tmp.resolve("client-secrets.properties");
+        String jaas = kafka.endpoint().clientProperties().get("sasl.jaas.config");
+        Files.writeString(secrets, "jaas=" + jaas.replace("\\", "\\\\") + "\n");
+        Configuration c = Configuration.fromMap(kafka.endpoint().asOptions());
+        c.setString(KafkaClientOptions.PREFIX + "config.providers", "file");
+        c.setString(KafkaClientOptions.PREFIX + "config.providers.file.class",
+                "org.apache.kafka.common.config.provider.FileConfigProvider");
+        c.setString(KafkaClientOptions.PREFIX + "sasl.jaas.config", "${file:" + secrets + ":jaas}");
+        assertFalse(c.toMap().toString().contains(SaslSslBroker.PASSWORD));
+        Topics.ensureTopics(KafkaEndpoint.of(c), Map.of("provided-" + UUID.randomUUID(), 1), Map.of(),
+                Duration.ofSeconds(60));
     }
 
     @Test
