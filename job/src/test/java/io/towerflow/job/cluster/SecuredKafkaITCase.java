@@ -24,8 +24,10 @@ import io.towerflow.synthetic.SyntheticGenerator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ConfigurationUtils;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.AfterAll;
@@ -38,6 +40,9 @@ import org.apache.kafka.common.errors.SaslAuthenticationException;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -66,6 +71,7 @@ class SecuredKafkaITCase {
     static final MiniClusterExtension FLINK =
             new MiniClusterExtension(
                     new MiniClusterResourceConfiguration.Builder()
+                            .setConfiguration(clusterConfigurationWithSecrets())
                             .setNumberTaskManagers(1)
                             .setNumberSlotsPerTaskManager(2)
                             .build());
@@ -86,7 +92,8 @@ class SecuredKafkaITCase {
     }
 
     @Test
-    void pipelineAndRetrainJobThroughSaslSslWithExactlyOnceAccountingAndNoSecretInLogs() throws Exception {
+    void pipelineAndRetrainJobThroughSaslSslWithExactlyOnceAccountingAndNoSecretInLogs(@InjectMiniCluster MiniCluster mini)
+            throws Exception {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         Configuration options = jobOptions(suffix, kafka.endpoint());
         JobTopics.create(kafka, options, 2);
@@ -128,6 +135,15 @@ class SecuredKafkaITCase {
                     options.get(KafkaOptions.MODEL_UPDATES_TOPIC), Duration.ofSeconds(30),
                     new ProgressLog(new PrintStream(out), new PrintStream(out), Clock.systemUTC()));
             assertEquals(1, published.size(), "the published update read back through SASL_SSL");
+
+            // the configuration views of the web UI: the cluster's (where config.yaml's towerflow
+            // options are), the job's; the job registers no global job parameters
+            String ui = get(mini, "/jobmanager/config") + get(mini, "/jobs/" + job.getJobID() + "/jobmanager/config")
+                    + get(mini, "/jobs/" + job.getJobID() + "/config");
+            assertTrue(ui.contains(KafkaClientOptions.PREFIX + "sasl.jaas.config") && ui.contains("******"), ui);
+            for (String secret : SaslSslBroker.secrets()) {
+                assertFalse(ui.contains(secret), "a secret in the web UI's configuration view: " + ui);
+            }
 
             ledger.readToEnd(Duration.ofSeconds(60));
             OutputLedger.Verdict v = ledger.verify(valid, malformed, HISTORY);
@@ -212,6 +228,24 @@ class SecuredKafkaITCase {
         return new KafkaEndpoint(k.bootstrapServers(), props);
     }
 
+    /** As a config.yaml with the Kafka secrets in it would make the cluster's configuration. */
+    private static Configuration clusterConfigurationWithSecrets() {
+        Configuration c = new Configuration();
+        c.setString(KafkaClientOptions.PREFIX + "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + SaslSslBroker.USER
+                        + "\" password=\"" + SaslSslBroker.PASSWORD + "\";");
+        c.setString(KafkaClientOptions.PREFIX + "ssl.truststore.password", SaslSslBroker.secrets().get(2));
+        return c;
+    }
+
+    private static String get(MiniCluster mini, String path) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(mini.getRestAddress().get().resolve(path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), path + ": " + r.body());
+        return r.body();
+    }
+
     private static String linesWith(String text, String s) {
         return text.lines().filter(l -> l.contains(s)).limit(5).collect(Collectors.joining("\n"));
     }
@@ -224,7 +258,7 @@ class SecuredKafkaITCase {
     }
 
     private static JobClient start(Configuration options) throws Exception {
-        Configuration flink = new Configuration();
+        Configuration flink = new Configuration(options); // as RecommendationJob.main: options in the job's configuration
         flink.setString("execution.checkpointing.interval", "300 ms");
         flink.setString("restart-strategy.type", "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
