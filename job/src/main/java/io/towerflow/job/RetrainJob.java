@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.config.RetrainOptions;
 import io.towerflow.job.kafka.KafkaEndpoint;
 import io.towerflow.job.retrain.ModelUpdates;
 import io.towerflow.job.retrain.ModelVersions;
 import io.towerflow.job.retrain.ProgressLog;
 import io.towerflow.job.retrain.RetrainRound;
+import io.towerflow.operators.ModelStore;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -282,6 +284,7 @@ public final class RetrainJob {
                         v.update().version);
                 v = ModelUpdates.of(copy);
             }
+            ModelStore.signIfSet(v.artifacts().dir(), conf.get(ModelUpdateOptions.SIGNING_SECRET));
             var md = ModelUpdates.publish(bootstrap, topic, v.update(), timeout);
             log.info("published %s to %s-%d@%d", v.update(), md.topic(), md.partition(), md.offset());
             return 0;

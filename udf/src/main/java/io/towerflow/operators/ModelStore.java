@@ -188,6 +188,13 @@ public final class ModelStore implements Serializable {
                 StandardCharsets.US_ASCII);
     }
 
+    /** As {@link #sign}, when {@code secret} is not null (a publisher with an optional key). */
+    public static void signIfSet(Path dir, String secret) throws IOException {
+        if (secret != null) {
+            sign(dir, secret);
+        }
+    }
+
     private static byte[] hmac(String secret, byte[] data) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");

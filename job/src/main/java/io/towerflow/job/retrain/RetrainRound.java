@@ -2,6 +2,7 @@ package io.towerflow.job.retrain;
 
 import ai.djl.Device;
 import io.towerflow.config.KafkaOptions;
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.config.RetrainOptions;
 import io.towerflow.job.kafka.KafkaEndpoint;
 import io.towerflow.model.Evaluation;
@@ -13,6 +14,7 @@ import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
 import io.towerflow.model.TwoTowerModel;
 import io.towerflow.model.TwoTowerTrainer;
+import io.towerflow.operators.ModelStore;
 import io.towerflow.records.ModelUpdate;
 
 import org.apache.flink.configuration.Configuration;
@@ -179,6 +181,7 @@ public final class RetrainRound {
             if (update != null) {
                 String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
                 try {
+                    ModelStore.signIfSet(dir, conf.get(ModelUpdateOptions.SIGNING_SECRET));
                     var md = ModelUpdates.publish(bootstrap, topic, update, timeout);
                     published = true;
                     log.info("published %s to %s-%d@%d", update, md.topic(), md.partition(), md.offset());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.towerflow.config.KafkaClientOptions;
 import io.towerflow.config.KafkaOptions;
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.config.RecommendOptions;
 import io.towerflow.job.RecommendationJob;
 import io.towerflow.job.RetrainJob;
@@ -18,6 +19,7 @@ import io.towerflow.job.kafka.SaslSslBroker;
 import io.towerflow.job.kafka.Topics;
 import io.towerflow.job.retrain.ModelUpdates;
 import io.towerflow.job.retrain.ProgressLog;
+import io.towerflow.operators.ModelStore;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.synthetic.SyntheticGenerator;
 
@@ -66,6 +68,7 @@ import java.util.stream.Collectors;
  */
 class SecuredKafkaITCase {
     private static final int HISTORY = 12;
+    private static final String MODEL_SECRET = "model-signing-secret-of-the-test";
 
     @RegisterExtension
     static final MiniClusterExtension FLINK =
@@ -77,10 +80,12 @@ class SecuredKafkaITCase {
                             .build());
 
     @TempDir static Path tmp;
+    static Path models;
     static EmbeddedKafka kafka;
 
     @BeforeAll
     static void startKafka() throws Exception {
+        models = Files.createDirectories(tmp.resolve("models"));
         kafka = SaslSslBroker.start(tmp);
     }
 
@@ -120,14 +125,16 @@ class SecuredKafkaITCase {
                 ledger.poll(Duration.ofMillis(200));
             }
 
-            // RetrainJob's producer, consumer and admin client, with only the job's options
+            // RetrainJob's producer, consumer and admin client, with only the job's options: a
+            // rollback writes a signed copy of the bootstrap as a new version, which the job takes
             List<String> args = new ArrayList<>();
             kafka.endpoint().asOptions().forEach((k, v) -> {
                 args.add("--" + k);
                 args.add(v);
             });
             args.addAll(List.of("--towerflow.topic.model-updates", options.get(KafkaOptions.MODEL_UPDATES_TOPIC),
-                    "--publish", TestModels.bootstrapVersionDir().toString()));
+                    "--" + ModelUpdateOptions.SIGNING_SECRET.key(), MODEL_SECRET,
+                    "--rollback-to", TestModels.bootstrapVersionDir().toString(), "--model-root", models.toString()));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             assertEquals(0, RetrainJob.run(args.toArray(new String[0]), new PrintStream(out), new PrintStream(out)),
                     out.toString(StandardCharsets.UTF_8));
@@ -135,6 +142,7 @@ class SecuredKafkaITCase {
                     options.get(KafkaOptions.MODEL_UPDATES_TOPIC), Duration.ofSeconds(30),
                     new ProgressLog(new PrintStream(out), new PrintStream(out), Clock.systemUTC()));
             assertEquals(1, published.size(), "the published update read back through SASL_SSL");
+            new ModelStore(List.of(models.toString()), MODEL_SECRET).verify(published.get(0).update()); // signed
 
             // the configuration views of the web UI: the cluster's (where config.yaml's towerflow
             // options are), the job's; the job registers no global job parameters
@@ -152,7 +160,7 @@ class SecuredKafkaITCase {
             String text = logs.text() + "\n" + out.toString(StandardCharsets.UTF_8);
             assertTrue(text.contains("sasl.jaas.config"), "the clients logged their configuration: "
                     + logs.lineCount() + " lines captured");
-            for (String secret : SaslSslBroker.secrets()) {
+            for (String secret : secretsAndModelKey()) {
                 assertFalse(text.contains(secret), "a secret in the logs:\n" + linesWith(text, secret));
             }
         } finally {
@@ -228,6 +236,12 @@ class SecuredKafkaITCase {
         return new KafkaEndpoint(k.bootstrapServers(), props);
     }
 
+    private static List<String> secretsAndModelKey() {
+        List<String> all = new ArrayList<>(SaslSslBroker.secrets());
+        all.add(MODEL_SECRET);
+        return all;
+    }
+
     /** As a config.yaml with the Kafka secrets in it would make the cluster's configuration. */
     private static Configuration clusterConfigurationWithSecrets() {
         Configuration c = new Configuration();
@@ -252,6 +266,8 @@ class SecuredKafkaITCase {
 
     private static Configuration jobOptions(String suffix, KafkaEndpoint endpoint) {
         Configuration c = JobTopics.options(endpoint, suffix, "secured");
+        c.set(ModelUpdateOptions.ALLOWED_ROOTS, List.of(models.toString()));
+        c.set(ModelUpdateOptions.SIGNING_SECRET, MODEL_SECRET);
         c.set(RecommendOptions.HISTORY_LENGTH, HISTORY);
         c.set(RecommendOptions.BATCH_MAX_SIZE, 32);
         return c;
