@@ -1,5 +1,6 @@
 package io.towerflow.job;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.records.DeadLetter;
 import io.towerflow.records.Feedback;
@@ -17,15 +18,16 @@ import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
-
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Objects;
 
-/** The job's Kafka source and sinks, built from {@link KafkaOptions}. */
+/**
+ * The job's Kafka source and sinks, built from {@link KafkaOptions} and the client properties of
+ * {@link KafkaEndpoint} (set first, so that what the job manages wins).
+ */
 public final class KafkaIO {
     private KafkaIO() {}
 
@@ -66,7 +68,9 @@ public final class KafkaIO {
         if (conf.get(KafkaOptions.BOUNDED)) {
             builder.setBounded(OffsetsInitializer.latest());
         }
-        return builder.setBootstrapServers(bootstrap(conf))
+        KafkaEndpoint kafka = KafkaEndpoint.of(conf);
+        return builder.setProperties(kafka.properties())
+                .setBootstrapServers(kafka.bootstrapServers())
                 .setTopics(topics)
                 .setGroupId(groupId)
                 .setStartingOffsets(start)
@@ -97,8 +101,10 @@ public final class KafkaIO {
 
     private static <T> KafkaSink<T> exactlyOnce(
             ReadableConfig conf, String name, KafkaRecordSerializationSchema<T> serializer) {
+        KafkaEndpoint kafka = KafkaEndpoint.of(conf);
         return KafkaSink.<T>builder()
-                .setBootstrapServers(bootstrap(conf))
+                .setKafkaProducerConfig(kafka.properties())
+                .setBootstrapServers(kafka.bootstrapServers())
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(
@@ -107,12 +113,6 @@ public final class KafkaIO {
                         "transaction.timeout.ms",
                         Long.toString(conf.get(KafkaOptions.TRANSACTION_TIMEOUT).toMillis()))
                 .build();
-    }
-
-    private static String bootstrap(ReadableConfig conf) {
-        return Objects.requireNonNull(
-                conf.get(KafkaOptions.BOOTSTRAP_SERVERS),
-                KafkaOptions.BOOTSTRAP_SERVERS.key() + " is required");
     }
 
     /** Keeps the bytes and their origin (topic, partition, offset) of every record. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.config.RecommendOptions;
 import io.towerflow.devkit.kafka.EmbeddedKafka;
 import io.towerflow.job.RecommendationJob;
@@ -331,6 +332,7 @@ class RecommendationJobITCase {
         options.set(KafkaOptions.BOUNDED, bounded);
         options.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, "it-" + run.suffix);
         options.set(ModelOptions.PATH, TestModels.bootstrapVersionDir().toString());
+        options.set(ModelUpdateOptions.ALLOWED_ROOTS, List.of(tmp.toString()));
         options.set(RecommendOptions.TOP_K, 20);
         options.set(RecommendOptions.BATCH_MAX_SIZE, 32);
 

@@ -2,6 +2,7 @@ package io.towerflow.operators;
 
 import io.towerflow.index.ItemIndex;
 import io.towerflow.model.InvalidModelException;
+import io.towerflow.model.RefusedModelException;
 import io.towerflow.model.ServingModel;
 import io.towerflow.records.CatalogueItem;
 import io.towerflow.records.ModelUpdate;
@@ -28,7 +29,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * The model side of {@link RecommendOperator}: which version serves, and with which catalogue.
  *
  * <p>Everything slow runs on one background thread ("towerflow-model-loader"): loading and
- * validating a new version (checksums, dimensions, a smoke inference; {@link ModelLoader}) and
+ * validating a new version (confined to the {@link ModelStore}'s roots, signature, checksums,
+ * dimensions, a smoke inference; {@link ModelLoader}) and
  * embedding catalogue changes into a new item index. The operator thread only calls
  * {@link #install()} between batches, which swaps in what is ready and closes what it replaces —
  * reference swaps, never a re-embedding. The highest version wins whatever the arrival order; a
@@ -46,9 +48,12 @@ final class ModelHolder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelHolder.class);
 
     private final RecommendConfig config;
+    private final MetricGroup metrics;
     private final Counter modelSwaps;
     private final Counter modelUpdatesRefused;
     private final Counter catalogueRebuilds;
+    /** Refusals per reason ({@code reason.<label>.modelUpdatesRefused}). */
+    private final Map<String, Counter> refusalsByReason = new HashMap<>();
     private final Device device;
     private final ExecutorService loader;
 
@@ -69,8 +74,11 @@ final class ModelHolder implements AutoCloseable {
     private final AtomicReference<Rebuilt> rebuilt = new AtomicReference<>();
     private volatile String lastRefusal;
 
-    /** A background load: the version with the catalogue of {@code generation} applied, or why not. */
-    private record Loaded(ModelUpdate update, ServingModel model, long generation, String failure) {}
+    /**
+     * A background load: the version with the catalogue of {@code generation} applied, or why not
+     * (a refusal's reason label, {@link RefusedModelException.Reason#label()}, and its message).
+     */
+    private record Loaded(ModelUpdate update, ServingModel model, long generation, String reason, String failure) {}
 
     /** A background index rebuild of {@code model} for the catalogue of {@code generation}. */
     private record Rebuilt(ServingModel model, ItemIndex index, long generation, String failure) {}
@@ -83,6 +91,7 @@ final class ModelHolder implements AutoCloseable {
     ModelHolder(RecommendConfig config, MetricGroup metrics, Iterable<ModelUpdate> seen,
             Map<String, CatalogueItem> restoredCatalogue) throws Exception {
         this.config = config;
+        this.metrics = metrics;
         modelSwaps = metrics.counter("modelSwaps");
         modelUpdatesRefused = metrics.counter("modelUpdatesRefused");
         catalogueRebuilds = metrics.counter("catalogueIndexRebuilds");
@@ -113,7 +122,7 @@ final class ModelHolder implements AutoCloseable {
         updates.sort(Comparator.comparing((ModelUpdate u) -> u.version).reversed());
         for (ModelUpdate u : updates) {
             try {
-                return ModelLoader.load(u, device, config.topK);
+                return ModelLoader.load(u, config.modelStore, device, config.topK);
             } catch (InvalidModelException e) {
                 LOG.warn("Not restoring model {}: {}", u.version, e.getMessage());
             }
@@ -139,6 +148,12 @@ final class ModelHolder implements AutoCloseable {
         return lastRefusal;
     }
 
+    /** Refusals of model updates for {@code reason} (a {@link RefusedModelException.Reason#label()}). */
+    long refusals(String reason) {
+        Counter c = refusalsByReason.get(reason);
+        return c == null ? 0 : c.getCount();
+    }
+
     /** Whether background work is queued, running or waiting to be installed. */
     boolean busy() {
         return loadingVersion != null || rebuilding || loaded.get() != null || rebuilt.get() != null;
@@ -159,7 +174,7 @@ final class ModelHolder implements AutoCloseable {
         loader.execute(() -> {
             Loaded result;
             try {
-                ServingModel m = ModelLoader.load(update, device, config.topK);
+                ServingModel m = ModelLoader.load(update, config.modelStore, device, config.topK);
                 try {
                     if (!changes.isEmpty()) {
                         m.applyCatalogue(changes); // not serving yet: nobody else reads it
@@ -168,9 +183,11 @@ final class ModelHolder implements AutoCloseable {
                     m.close();
                     throw e;
                 }
-                result = new Loaded(update, m, gen, null);
+                result = new Loaded(update, m, gen, null, null);
+            } catch (RefusedModelException e) {
+                result = new Loaded(update, null, gen, e.reason().label(), e.getMessage());
             } catch (Throwable t) {
-                result = new Loaded(update, null, gen, t.getMessage() == null ? t.toString() : t.getMessage());
+                result = new Loaded(update, null, gen, "error", t.getMessage() == null ? t.toString() : t.getMessage());
             }
             Loaded previous = loaded.getAndSet(result);
             if (previous != null && previous.model != null) {
@@ -229,8 +246,12 @@ final class ModelHolder implements AutoCloseable {
         }
         if (l.model == null) {
             modelUpdatesRefused.inc();
-            lastRefusal = l.update.version + ": " + l.failure;
-            LOG.warn("Refused model {} ({}); {} keeps serving", l.update.version, l.failure, model.version());
+            refusalsByReason
+                    .computeIfAbsent(l.reason, r -> metrics.addGroup("reason", r).counter("modelUpdatesRefused"))
+                    .inc();
+            lastRefusal = l.update.version + ": " + l.reason + ": " + l.failure;
+            LOG.warn("Refused model {} from {} ({}: {}); {} keeps serving",
+                    l.update.version, l.update.uri, l.reason, l.failure, model.version());
             return false;
         }
         if (l.update.version.compareTo(model.version()) <= 0) {

@@ -1,7 +1,7 @@
 package io.towerflow.operators;
 
 import io.towerflow.model.InvalidModelException;
-import io.towerflow.model.ModelArtifacts;
+import io.towerflow.model.RefusedModelException;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.UserQuery;
 import io.towerflow.model.UserResult;
@@ -10,18 +10,17 @@ import io.towerflow.records.ModelUpdate;
 import ai.djl.Device;
 
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Loads and validates a model version named by a {@link ModelUpdate}: the manifest's sha256 must
- * match the update's, the version named inside must match, every file must match its checksum,
- * the item matrix must have the model's dimension, and a smoke inference must give finite scores.
- * Any failure is an {@link InvalidModelException} with the reason; the caller keeps serving what
- * it served.
+ * Loads and validates a model version named by a {@link ModelUpdate}: it must lie in the
+ * {@link ModelStore} (allowed roots, signature), the manifest's sha256 must match the update's,
+ * the version named inside must match, every file must match its checksum, the item matrix must
+ * have the model's dimension, and a smoke inference must give finite scores. Any failure is a
+ * {@link RefusedModelException} with the reason; the caller keeps serving what it served.
  */
 public final class ModelLoader {
     private ModelLoader() {}
@@ -30,40 +29,33 @@ public final class ModelLoader {
         return uri.startsWith("file:") ? Paths.get(URI.create(uri)) : Paths.get(uri);
     }
 
-    public static ServingModel load(ModelUpdate update, Device device, int topK) throws InvalidModelException {
-        Path dir;
+    /**
+     * Loads the version {@code update} names, once {@code store} has confined and verified it.
+     * Every refusal is a {@link RefusedModelException} with its reason.
+     */
+    public static ServingModel load(ModelUpdate update, ModelStore store, Device device, int topK)
+            throws RefusedModelException {
+        Path dir = store.verify(update);
+        ServingModel model;
         try {
-            dir = pathOf(update.uri);
-        } catch (RuntimeException e) {
-            throw new InvalidModelException("bad uri " + update.uri + ": " + e.getMessage());
+            model = ServingModel.load(dir, device);
+        } catch (InvalidModelException e) {
+            throw new RefusedModelException(RefusedModelException.reasonOf(e), e.getMessage(), e);
         }
-        Path manifest = dir.resolve("manifest.json");
-        if (!Files.isRegularFile(manifest)) {
-            throw new InvalidModelException("no manifest.json in " + dir);
-        }
-        String sha;
-        try {
-            sha = ModelArtifacts.sha256(manifest);
-        } catch (java.io.IOException e) {
-            throw new InvalidModelException("cannot read " + manifest + ": " + e.getMessage());
-        }
-        if (!sha.equalsIgnoreCase(update.sha256)) {
-            throw new InvalidModelException(
-                    "manifest sha256 " + sha + " does not match the update's " + update.sha256);
-        }
-        ServingModel model = ServingModel.load(dir, device);
         try {
             if (!model.version().equals(update.version)) {
-                throw new InvalidModelException(
+                throw new RefusedModelException(RefusedModelException.Reason.VERSION_MISMATCH,
                         "manifest names version " + model.version() + ", the update " + update.version);
             }
             smokeTest(model, topK);
             return model;
+        } catch (RefusedModelException e) {
+            model.close();
+            throw e;
         } catch (InvalidModelException | RuntimeException e) {
             model.close();
-            throw e instanceof InvalidModelException
-                    ? (InvalidModelException) e
-                    : new InvalidModelException("smoke inference failed: " + e);
+            throw new RefusedModelException(RefusedModelException.Reason.SMOKE_TEST,
+                    "smoke inference failed: " + (e instanceof InvalidModelException ? e.getMessage() : e));
         }
     }
 

@@ -1,12 +1,16 @@
 package io.towerflow.operators;
 
 import io.towerflow.config.ModelOptions;
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.config.RecommendOptions;
 
 import org.apache.flink.configuration.ReadableConfig;
 
 import java.io.Serializable;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /** The settings a {@link RecommendOperator} needs, read once from the job's configuration. */
@@ -23,6 +27,9 @@ public final class RecommendConfig implements Serializable {
     public final int batchMaxSize;
     public final long batchMaxWaitMs;
     public final Duration stateTtl;
+    /** Where model versions from model-updates may come from. */
+    public final ModelStore modelStore;
+    public final int keptModelUpdates;
 
     private RecommendConfig(ReadableConfig conf) {
         this.modelPath =
@@ -45,6 +52,21 @@ public final class RecommendConfig implements Serializable {
                         conf.get(RecommendOptions.BATCH_MAX_SIZE));
         this.batchMaxWaitMs = conf.get(RecommendOptions.BATCH_MAX_WAIT).toMillis();
         this.stateTtl = conf.get(RecommendOptions.STATE_TTL);
+        this.modelStore = new ModelStore(
+                conf.getOptional(ModelUpdateOptions.ALLOWED_ROOTS)
+                        .orElseGet(() -> List.of(defaultRoot(modelPath))),
+                conf.get(ModelUpdateOptions.SIGNING_SECRET));
+        this.keptModelUpdates =
+                positive(
+                        conf,
+                        ModelUpdateOptions.KEPT_UPDATES.key(),
+                        conf.get(ModelUpdateOptions.KEPT_UPDATES));
+    }
+
+    /** The directory that holds the initial model version. */
+    private static String defaultRoot(String modelPath) {
+        Path parent = Paths.get(modelPath).toAbsolutePath().normalize().getParent();
+        return (parent == null ? Paths.get(modelPath).toAbsolutePath() : parent).toString();
     }
 
     public static RecommendConfig from(ReadableConfig conf) {

@@ -1,5 +1,6 @@
 package io.towerflow.operators;
 
+import io.towerflow.model.RefusedModelException;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.UserQuery;
 import io.towerflow.model.UserResult;
@@ -54,9 +55,9 @@ import java.util.Set;
  *
  * <p>Which version serves, with which catalogue, is the {@link ModelHolder}'s: it loads and
  * validates versions and embeds catalogue changes on its own thread; this operator only asks it to
- * install what is ready between bundles. Every model update and the latest upsert of every item
- * are kept in broadcast state, so a restored job serves the highest valid version again with the
- * same catalogue.
+ * install what is ready between bundles. The few highest model updates seen
+ * ({@code towerflow.model.kept-updates}) and the latest upsert of every item are kept in broadcast
+ * state, so a restored job serves the highest valid version again with the same catalogue.
  *
  * <p>State per user (all with a TTL): the last N interactions and the last list shown.
  */
@@ -151,6 +152,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         ControlMessage m = element.getValue();
         if (m.model != null) {
             modelUpdates.put(m.model.version, m.model);
+            BoundedBroadcastState.keepHighest(modelUpdates, config.keptModelUpdates);
             models.request(m.model);
         } else if (m.item != null) {
             catalogue.put(m.item.itemId, m.item);
@@ -293,6 +295,28 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     /** Why the last refused model update was refused, or null. */
     String lastRefusal() {
         return models.lastRefusal();
+    }
+
+    /** Refusals of model updates for {@code reason} (a {@link RefusedModelException.Reason#label()}). */
+    long refusals(String reason) {
+        return models.refusals(reason);
+    }
+
+    /** Entries of the model-updates and catalogue broadcast states, and versions with hit-rate metrics. */
+    int[] retainedSizes() throws Exception {
+        int updates = 0;
+        for (Map.Entry<String, ModelUpdate> ignored : modelUpdates.entries()) {
+            updates++;
+        }
+        int items = 0;
+        for (Map.Entry<String, CatalogueItem> ignored : catalogue.entries()) {
+            items++;
+        }
+        int versions = 0;
+        for (String ignored : onlineHitRates.versions()) {
+            versions++;
+        }
+        return new int[] {updates, items, versions};
     }
 
     /** The number of items the serving index holds. */

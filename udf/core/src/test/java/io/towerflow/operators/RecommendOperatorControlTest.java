@@ -1,7 +1,7 @@
 package io.towerflow.operators;
 
-import static io.towerflow.operators.RecommendOperatorTest.config;
 import static io.towerflow.operators.RecommendOperatorTest.harness;
+import static io.towerflow.operators.RecommendOperatorTest.options;
 import static io.towerflow.operators.RecommendOperatorTest.popularIds;
 import static io.towerflow.operators.RecommendOperatorTest.view;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.model.ModelArtifacts;
 import io.towerflow.model.TestModels;
 import io.towerflow.records.Action;
@@ -20,6 +21,7 @@ import io.towerflow.records.ModelUpdate;
 import io.towerflow.records.Recommendation;
 import io.towerflow.records.ScoredItem;
 
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -41,6 +43,14 @@ class RecommendOperatorControlTest {
 
     @TempDir Path tmp;
 
+    /** The usual test config, also serving versions from {@code root}. */
+    static RecommendConfig configAllowing(Path root) {
+        Configuration c = options(1, Duration.ofSeconds(1), Duration.ofDays(1));
+        c.set(ModelUpdateOptions.ALLOWED_ROOTS,
+                List.of(root.toString(), TestModels.bootstrapVersionDir().getParent().toString()));
+        return RecommendConfig.from(c);
+    }
+
     /** Advances processing time in small steps until {@code done} (the loader runs on its own thread). */
     static void advanceUntil(KeyedTwoInputStreamOperatorTestHarness<?, ?, ?, ?> h, BooleanSupplier done) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
@@ -56,7 +66,7 @@ class RecommendOperatorControlTest {
 
     @Test
     void everyActBecomesAFeedbackExampleJudgedAgainstTheLastListShown() throws Exception {
-        RecommendOperator op = new RecommendOperator(config(1, Duration.ofSeconds(1), Duration.ofDays(1)));
+        RecommendOperator op = new RecommendOperator(configAllowing(tmp));
         try (var h = harness(op)) {
             h.processElement1(view("u", "1", T0), T0);
             Recommendation first = h.extractOutputValues().get(0);
@@ -85,7 +95,7 @@ class RecommendOperatorControlTest {
     @Test
     void aNewVersionIsSwappedInBetweenBatchesAndEveryListCarriesItsVersion() throws Exception {
         ModelUpdate next = TestModels.copyOfBootstrap(tmp, "v20991231-next");
-        RecommendOperator op = new RecommendOperator(config(1, Duration.ofSeconds(1), Duration.ofDays(1)));
+        RecommendOperator op = new RecommendOperator(configAllowing(tmp));
         try (var h = harness(op)) {
             String first = op.servingVersion();
             h.processElement1(view("u", "1", T0), T0);
@@ -112,7 +122,7 @@ class RecommendOperatorControlTest {
         ModelUpdate wrongSha = TestModels.copyOfBootstrap(tmp, "v20991231-sha");
         wrongSha.sha256 = "0".repeat(64);
 
-        RecommendOperator op = new RecommendOperator(config(1, Duration.ofSeconds(1), Duration.ofDays(1)));
+        RecommendOperator op = new RecommendOperator(configAllowing(tmp));
         try (var h = harness(op)) {
             String serving = op.servingVersion();
             h.processElement2(ControlMessage.of(bad), T0);
@@ -130,7 +140,7 @@ class RecommendOperatorControlTest {
 
     @Test
     void catalogueChangesAddNewItemsAndRemoveUnavailableOnes() throws Exception {
-        RecommendOperator op = new RecommendOperator(config(1, Duration.ofSeconds(1), Duration.ofDays(1)));
+        RecommendOperator op = new RecommendOperator(configAllowing(tmp));
         String[] popular = popularIds(2);
         try (var h = harness(op)) {
             int before = op.catalogueSize();
@@ -156,7 +166,7 @@ class RecommendOperatorControlTest {
     @Test
     void catalogueChangesDuringASwapEndUpInTheNewVersionToo() throws Exception {
         ModelUpdate next = TestModels.copyOfBootstrap(tmp, "v20991231-next");
-        RecommendOperator op = new RecommendOperator(config(1, Duration.ofSeconds(1), Duration.ofDays(1)));
+        RecommendOperator op = new RecommendOperator(configAllowing(tmp));
         try (var h = harness(op)) {
             int before = op.catalogueSize();
             h.processElement2(ControlMessage.of(next), T0);

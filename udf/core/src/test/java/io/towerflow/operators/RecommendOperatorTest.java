@@ -51,6 +51,11 @@ class RecommendOperatorTest {
     private static final long T0 = 1_764_547_200_000L;
 
     static RecommendConfig config(int batchSize, Duration maxWait, Duration ttl) {
+        return RecommendConfig.from(options(batchSize, maxWait, ttl));
+    }
+
+    /** The options of {@link #config}, to add to. */
+    static Configuration options(int batchSize, Duration maxWait, Duration ttl) {
         Configuration c = new Configuration();
         c.set(ModelOptions.PATH, TestModels.bootstrapVersionDir().toString());
         c.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
@@ -58,7 +63,7 @@ class RecommendOperatorTest {
         c.set(RecommendOptions.BATCH_MAX_SIZE, batchSize);
         c.set(RecommendOptions.BATCH_MAX_WAIT, maxWait);
         c.set(RecommendOptions.STATE_TTL, ttl);
-        return RecommendConfig.from(c);
+        return c;
     }
 
     static KeyedTwoInputStreamOperatorTestHarness<String, BehaviorEvent, ControlMessage, Recommendation>

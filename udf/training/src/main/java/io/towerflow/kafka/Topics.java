@@ -1,5 +1,7 @@
 package io.towerflow.kafka;
 
+import io.towerflow.config.KafkaEndpoint;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
@@ -46,7 +48,7 @@ public final class Topics {
      * Creates the topics that do not exist yet and waits until every partition of every listed
      * topic (new or pre-existing) answers {@code listOffsets(latest)}.
      *
-     * @param bootstrapServers the cluster to talk to
+     * @param kafka the cluster to talk to, with its client properties
      * @param partitionsByTopic topic name to partition count of topics to create; a topic that
      *     already exists is kept as it is, whatever its partition count
      * @param configsByTopic per-topic configs of new topics (e.g. {@code cleanup.policy=compact});
@@ -56,7 +58,7 @@ public final class Topics {
      * @throws TimeoutException if the topics are not all usable within {@code timeout}
      */
     public static void ensureTopics(
-            String bootstrapServers,
+            KafkaEndpoint kafka,
             Map<String, Integer> partitionsByTopic,
             Map<String, Map<String, String>> configsByTopic,
             Duration timeout)
@@ -67,8 +69,7 @@ public final class Topics {
         long deadline = System.nanoTime() + timeout.toNanos();
         Map<String, Map<String, String>> configs = configsByTopic == null ? Map.of() : configsByTopic;
 
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties props = kafka.properties();
         int apiTimeoutMs = (int) Math.max(1_000, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, apiTimeoutMs);
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(apiTimeoutMs, 10_000));

@@ -1,5 +1,7 @@
 package io.towerflow.retrain;
 
+import io.towerflow.config.KafkaEndpoint;
+
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,10 +28,9 @@ final class BoundedReader {
 
     private BoundedReader() {}
 
-    /** A byte-array consumer: read_committed, no auto-commit, no topic auto-creation. */
-    static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers, String groupId, Duration apiTimeout) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    /** A byte-array consumer with the endpoint's client properties: read_committed, no auto-commit, no topic auto-creation. */
+    static KafkaConsumer<byte[], byte[]> consumer(KafkaEndpoint kafka, String groupId, Duration apiTimeout) {
+        Properties p = kafka.properties();
         if (groupId != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         }

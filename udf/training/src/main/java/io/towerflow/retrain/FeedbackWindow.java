@@ -1,5 +1,6 @@
 package io.towerflow.retrain;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.RetrainOptions.FromOffsets;
 import io.towerflow.records.Feedback;
 import io.towerflow.records.JsonCodec;
@@ -72,10 +73,10 @@ public final class FeedbackWindow {
      * Reads the window, offering each parsed record to {@code sink} (which returns whether it took
      * it as an example).
      */
-    public static FeedbackWindow read(String bootstrapServers, String topic, String groupId, Bounds bounds,
+    public static FeedbackWindow read(KafkaEndpoint kafka, String topic, String groupId, Bounds bounds,
             Duration stall, Predicate<Feedback> sink, ProgressLog log) throws TimeoutException {
         long t0 = System.nanoTime();
-        try (KafkaConsumer<byte[], byte[]> consumer = BoundedReader.consumer(bootstrapServers, groupId, stall)) {
+        try (KafkaConsumer<byte[], byte[]> consumer = BoundedReader.consumer(kafka, groupId, stall)) {
             List<TopicPartition> tps = BoundedReader.partitions(consumer, topic);
             if (tps.isEmpty()) {
                 throw new IllegalStateException("feedback topic " + topic + " does not exist");
@@ -183,9 +184,9 @@ public final class FeedbackWindow {
     }
 
     /** Commits {@code offsets} for {@code groupId} (a standalone commit: the group has no members). */
-    public static void commit(String bootstrapServers, String groupId, Map<TopicPartition, OffsetAndMetadata> offsets,
+    public static void commit(KafkaEndpoint kafka, String groupId, Map<TopicPartition, OffsetAndMetadata> offsets,
             Duration timeout) {
-        try (KafkaConsumer<byte[], byte[]> consumer = BoundedReader.consumer(bootstrapServers, groupId, timeout)) {
+        try (KafkaConsumer<byte[], byte[]> consumer = BoundedReader.consumer(kafka, groupId, timeout)) {
             consumer.commitSync(offsets, timeout);
         }
     }

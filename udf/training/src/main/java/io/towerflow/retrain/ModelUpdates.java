@@ -1,5 +1,6 @@
 package io.towerflow.retrain;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.kafka.Topics;
 import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.ModelArtifacts;
@@ -90,10 +91,10 @@ public final class ModelUpdates {
      * call); records that are not updates are reported and left out. Empty when the topic does
      * not exist.
      */
-    public static List<Published> readAll(String bootstrapServers, String topic, Duration timeout, ProgressLog log)
+    public static List<Published> readAll(KafkaEndpoint kafka, String topic, Duration timeout, ProgressLog log)
             throws TimeoutException {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = BoundedReader.consumer(bootstrapServers, null, timeout)) {
+        try (KafkaConsumer<byte[], byte[]> consumer = BoundedReader.consumer(kafka, null, timeout)) {
             List<TopicPartition> tps = BoundedReader.partitions(consumer, topic);
             if (tps.isEmpty()) {
                 return List.of();
@@ -137,11 +138,10 @@ public final class ModelUpdates {
      * acknowledgement. Creates the topic with one partition if it does not exist (one partition
      * keeps updates in publication order).
      */
-    public static RecordMetadata publish(String bootstrapServers, String topic, ModelUpdate u, Duration timeout)
+    public static RecordMetadata publish(KafkaEndpoint kafka, String topic, ModelUpdate u, Duration timeout)
             throws InterruptedException, ExecutionException, TimeoutException {
-        Topics.ensureTopics(bootstrapServers, Map.of(topic, 1), Map.of(), timeout);
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Topics.ensureTopics(kafka, Map.of(topic, 1), Map.of(), timeout);
+        Properties p = kafka.properties();
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "towerflow-retrain");

@@ -1,13 +1,12 @@
 package io.towerflow.retrain;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.config.RetrainOptions;
 import io.towerflow.operators.DjlRuntime;
-import io.towerflow.retrain.ModelUpdates;
-import io.towerflow.retrain.ModelVersions;
-import io.towerflow.retrain.ProgressLog;
-import io.towerflow.retrain.RetrainRound;
+import io.towerflow.operators.ModelStore;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -169,6 +168,7 @@ public final class RetrainJob {
         conf.getOptional(RetrainOptions.EVERY)
                 .ifPresent(d -> require(d.toMillis() > 0, "--every must be > 0"));
         RetrainRound.bounds(conf);
+        KafkaEndpoint.of(conf);
     }
 
     private static void require(boolean ok, String message) {
@@ -267,7 +267,7 @@ public final class RetrainJob {
     static int publish(Invocation inv, ProgressLog log) {
         Path dir = inv.publish() != null ? inv.publish() : inv.rollbackTo();
         Configuration conf = inv.conf();
-        String bootstrap = conf.get(KafkaOptions.BOOTSTRAP_SERVERS);
+        KafkaEndpoint bootstrap = KafkaEndpoint.of(conf);
         String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
         Duration timeout = conf.get(RetrainOptions.READ_TIMEOUT);
         try {
@@ -282,6 +282,7 @@ public final class RetrainJob {
                         v.update().version);
                 v = ModelUpdates.of(copy);
             }
+            ModelStore.signIfSet(v.artifacts().dir(), conf.get(ModelUpdateOptions.SIGNING_SECRET));
             var md = ModelUpdates.publish(bootstrap, topic, v.update(), timeout);
             log.info("published %s to %s-%d@%d", v.update(), md.topic(), md.partition(), md.offset());
             return 0;

@@ -1,6 +1,8 @@
 package io.towerflow.retrain;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.config.RetrainOptions;
 import io.towerflow.model.Evaluation;
 import io.towerflow.model.InvalidModelException;
@@ -11,6 +13,7 @@ import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
 import io.towerflow.model.TwoTowerModel;
 import io.towerflow.model.TwoTowerTrainer;
+import io.towerflow.operators.ModelStore;
 import io.towerflow.records.ModelUpdate;
 
 import ai.djl.Device;
@@ -75,8 +78,9 @@ public final class RetrainRound {
 
     /** Runs the round; throws when it fails (nothing is published or committed then). */
     public static Result run(Configuration conf, Clock clock, ProgressLog log) throws Exception {
-        String bootstrap = conf.getOptional(KafkaOptions.BOOTSTRAP_SERVERS).orElseThrow(
+        conf.getOptional(KafkaOptions.BOOTSTRAP_SERVERS).orElseThrow(
                 () -> new IllegalArgumentException(KafkaOptions.BOOTSTRAP_SERVERS.key() + " is required"));
+        KafkaEndpoint bootstrap = KafkaEndpoint.of(conf);
         Path root = Paths.get(conf.get(RetrainOptions.MODEL_ROOT));
         Duration timeout = conf.get(RetrainOptions.READ_TIMEOUT);
         boolean dryRun = conf.get(RetrainOptions.DRY_RUN);
@@ -178,6 +182,7 @@ public final class RetrainRound {
             if (update != null) {
                 String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
                 try {
+                    ModelStore.signIfSet(dir, conf.get(ModelUpdateOptions.SIGNING_SECRET));
                     var md = ModelUpdates.publish(bootstrap, topic, update, timeout);
                     published = true;
                     log.info("published %s to %s-%d@%d", update, md.topic(), md.partition(), md.offset());
@@ -215,7 +220,7 @@ public final class RetrainRound {
      * after all of these and after every version published or under the root, or the job would
      * not take it.
      */
-    private static Serving serving(Configuration conf, String bootstrap, Path root, Duration timeout,
+    private static Serving serving(Configuration conf, KafkaEndpoint bootstrap, Path root, Duration timeout,
             ProgressLog log) throws Exception {
         String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
         List<ModelUpdates.Published> published = ModelUpdates.readAll(bootstrap, topic, timeout, log);

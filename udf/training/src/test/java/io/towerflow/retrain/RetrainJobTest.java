@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.RetrainOptions;
 import io.towerflow.model.ModelManifest;
-import io.towerflow.retrain.FeedbackWindow;
-import io.towerflow.retrain.RetrainRound;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

@@ -1,5 +1,6 @@
 package io.towerflow.devkit.cluster;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.job.RecommendationJob;
 import io.towerflow.synthetic.SyntheticGenerator;
@@ -129,7 +130,7 @@ public final class ClusterCli {
         cfg.startTs = System.currentTimeMillis();
         int n = params.getInt("events", 10_000);
         double rate = params.getDouble("rate", 500);
-        try (EventFeeder feeder = new EventFeeder(cluster.bootstrapServers(), KafkaOptions.BEHAVIOR_TOPIC.defaultValue())) {
+        try (EventFeeder feeder = new EventFeeder(KafkaEndpoint.plain(cluster.bootstrapServers()), KafkaOptions.BEHAVIOR_TOPIC.defaultValue())) {
             cluster.log(String.format("feeding %,d synthetic events at %.0f/s to %s", n, rate, cluster.bootstrapServers()));
             feeder.send(EventFeeder.synthetic(cfg, n, 0), rate);
             cluster.log(String.format("sent %,d events; lists appear on topic %s", feeder.sent(),

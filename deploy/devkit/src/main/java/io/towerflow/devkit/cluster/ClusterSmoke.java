@@ -1,5 +1,6 @@
 package io.towerflow.devkit.cluster;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.RecommendOptions;
 import io.towerflow.job.RecommendationJob;
@@ -94,8 +95,8 @@ final class ClusterSmoke {
         List<List<EventFeeder.Item>> segments = List.of(
                 items.subList(0, third), items.subList(third, 2 * third), items.subList(2 * third, items.size()));
 
-        try (EventFeeder feeder = new EventFeeder(cluster.bootstrapServers(), KafkaOptions.BEHAVIOR_TOPIC.defaultValue());
-                OutputLedger ledger = new OutputLedger(cluster.bootstrapServers(),
+        try (EventFeeder feeder = new EventFeeder(KafkaEndpoint.plain(cluster.bootstrapServers()), KafkaOptions.BEHAVIOR_TOPIC.defaultValue());
+                OutputLedger ledger = new OutputLedger(KafkaEndpoint.plain(cluster.bootstrapServers()),
                         KafkaOptions.RECOMMENDATIONS_TOPIC.defaultValue(), KafkaOptions.DLQ_TOPIC.defaultValue())) {
             // 1. a third of the events; wait until a checkpoint has committed lists
             feeder.send(segments.get(0), rate);

@@ -1,5 +1,6 @@
 package io.towerflow.devkit.cluster;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.synthetic.SyntheticGenerator;
@@ -39,15 +40,15 @@ final class EventFeeder implements AutoCloseable {
     private final Map<String, Long> sentAt = new ConcurrentHashMap<>();
     private final AtomicLong sent = new AtomicLong();
 
-    EventFeeder(String bootstrapServers, String topic) {
+    EventFeeder(KafkaEndpoint kafka, String topic) {
         this.topic = topic;
-        Map<String, Object> p = Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        Map<String, Object> p = kafka.map();
+        p.putAll(Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 2,
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
         this.producer = new KafkaProducer<>(p);
     }
 

@@ -1,5 +1,6 @@
 package io.towerflow.devkit.cluster;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
 import io.towerflow.job.RecommendationJob;
@@ -139,7 +140,7 @@ final class LocalCluster {
             tms.add(startTaskManager());
         }
         KafkaBrokerProcess.awaitReady(bootstrapServers(), kafka, START_TIMEOUT);
-        Topics.ensureTopics(bootstrapServers(), TOPICS, TOPIC_CONFIGS, Duration.ofSeconds(60));
+        Topics.ensureTopics(KafkaEndpoint.plain(bootstrapServers()), TOPICS, TOPIC_CONFIGS, Duration.ofSeconds(60));
         log("Kafka broker (pid " + kafka.pid() + ") at " + bootstrapServers() + ", topics " + new java.util.TreeSet<>(TOPICS.keySet()));
         FlinkRest api = rest();
         FlinkRest.await("the JobManager's REST endpoint", START_TIMEOUT, () -> {

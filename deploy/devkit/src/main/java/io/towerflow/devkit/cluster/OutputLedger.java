@@ -1,5 +1,6 @@
 package io.towerflow.devkit.cluster;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.Recommendation;
@@ -54,14 +55,14 @@ final class OutputLedger implements AutoCloseable {
     private final List<Received> lists = new ArrayList<>();
     private final List<String> deadLetterOrigins = new ArrayList<>();
 
-    OutputLedger(String bootstrapServers, String listsTopic, String deadLetterTopic) {
+    OutputLedger(KafkaEndpoint kafka, String listsTopic, String deadLetterTopic) {
         this.listsTopic = listsTopic;
-        Map<String, Object> p = Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        Map<String, Object> p = kafka.map();
+        p.putAll(Map.of(
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
         this.consumer = new KafkaConsumer<>(p);
         for (String topic : List.of(listsTopic, deadLetterTopic)) {
             consumer.partitionsFor(topic).forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));

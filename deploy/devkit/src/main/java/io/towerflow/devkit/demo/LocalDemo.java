@@ -1,7 +1,9 @@
 package io.towerflow.devkit.demo;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
+import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.devkit.kafka.EmbeddedKafka;
 import io.towerflow.job.RecommendationJob;
 import io.towerflow.kafka.Topics;
@@ -149,8 +151,9 @@ public final class LocalDemo {
             }
             log("Kafka at " + bootstrap);
             Configuration options = jobOptions(bootstrap, model);
+            KafkaEndpoint kafka = KafkaEndpoint.of(options);
             Topics.ensureTopics(
-                    bootstrap,
+                    kafka,
                     Map.of(
                             options.get(KafkaOptions.BEHAVIOR_TOPIC), 2,
                             options.get(KafkaOptions.RECOMMENDATIONS_TOPIC), 2,
@@ -176,7 +179,7 @@ public final class LocalDemo {
                                     .setNumSlotsPerTaskManager(parallelism)
                                     .build());
             cluster.start();
-            startAtCurrentEnd(bootstrap, options);
+            startAtCurrentEnd(kafka, options);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
             env.setParallelism(parallelism);
             RecommendationJob.define(env, options);
@@ -187,18 +190,18 @@ public final class LocalDemo {
             awaitAllTasksRunning(cluster, job);
             log("all tasks running");
 
-            ScheduledExecutorService retrainer = startRetraining(bootstrap, model);
+            ScheduledExecutorService retrainer = startRetraining(kafka, model);
             int exit = 0;
             try (OutputMonitor monitor =
                             new OutputMonitor(
-                                    bootstrap,
+                                    kafka,
                                     options.get(KafkaOptions.RECOMMENDATIONS_TOPIC),
                                     options.get(KafkaOptions.DLQ_TOPIC),
                                     options.get(KafkaOptions.FEEDBACK_TOPIC),
                                     windowMs);
                     EventFeed feed = feed()) {
                 monitor.start();
-                exit = produceAndWatch(bootstrap, options, feed, monitor, cluster, job);
+                exit = produceAndWatch(kafka, options, feed, monitor, cluster, job);
                 stopRetraining(retrainer); // before the summary, which lists the rounds
                 writeSummary(monitor);
             } finally {
@@ -214,15 +217,14 @@ public final class LocalDemo {
         }
 
         private int produceAndWatch(
-                String bootstrap,
+                KafkaEndpoint kafka,
                 Configuration options,
                 EventFeed feed,
                 OutputMonitor monitor,
                 MiniCluster cluster,
                 JobID job)
                 throws Exception {
-            Properties p = new Properties();
-            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            Properties p = kafka.properties();
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
             p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
@@ -338,7 +340,7 @@ public final class LocalDemo {
          * into a model root of the demo's (seeded with the serving version), publishing what it
          * promotes to model-updates, which the running job swaps in.
          */
-        private ScheduledExecutorService startRetraining(String bootstrap, Path model) throws Exception {
+        private ScheduledExecutorService startRetraining(KafkaEndpoint kafka, Path model) throws Exception {
             String every = params.get("retrain-every");
             if (every == null) {
                 return null;
@@ -358,13 +360,14 @@ public final class LocalDemo {
             // the model root: publish the one the job starts with, or a round on a fresh broker
             // would start from a version an earlier demo left in this work directory (the job
             // ignores an update of the version it serves)
-            if (RetrainJob.run(new String[] {"--bootstrap-servers", bootstrap, "--publish", seeded.toString()},
-                    System.out, System.err) != 0) {
+            List<String> publish = kafkaArgs(kafka);
+            publish.addAll(List.of("--publish", seeded.toString()));
+            if (RetrainJob.run(publish.toArray(new String[0]), System.out, System.err) != 0) {
                 throw new IllegalStateException("could not publish " + seeded + " to model-updates");
             }
             Path roundSummary = workDir.resolve("retrain-round.json");
-            List<String> argList = new ArrayList<>(List.of(
-                "--bootstrap-servers", bootstrap,
+            List<String> argList = kafkaArgs(kafka);
+            argList.addAll(List.of(
                 "--model-root", root.toString(),
                 "--margin", params.get("retrain-margin", "0.0"),
                 "--min-examples", params.get("retrain-min-examples", "1000"),
@@ -429,9 +432,9 @@ public final class LocalDemo {
          * job reads exactly what the demo produces from now on, even on a broker with old data.
          * ("latest" would be resolved only when a reader starts, racing the first events.)
          */
-        private static void startAtCurrentEnd(String bootstrap, Configuration options) throws Exception {
+        private static void startAtCurrentEnd(KafkaEndpoint kafka, Configuration options) throws Exception {
             String topic = options.get(KafkaOptions.BEHAVIOR_TOPIC);
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            try (Admin admin = Admin.create(kafka.properties())) {
                 Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
                 admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
                         .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
@@ -503,6 +506,16 @@ public final class LocalDemo {
             }
         }
 
+        /** RetrainJob's arguments that connect it as the job is connected (client properties too). */
+        private static List<String> kafkaArgs(KafkaEndpoint kafka) {
+            List<String> args = new ArrayList<>();
+            kafka.asOptions().forEach((k, v) -> {
+                args.add("--" + k);
+                args.add(v);
+            });
+            return args;
+        }
+
         private Configuration jobOptions(String bootstrap, Path model) {
             Configuration c = new Configuration();
             params.toMap().forEach((k, v) -> {
@@ -512,6 +525,12 @@ public final class LocalDemo {
             });
             c.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
             c.set(ModelOptions.PATH, model.toString());
+            if (!c.contains(ModelUpdateOptions.ALLOWED_ROOTS)) {
+                // the initial version's directory and where --retrain-every writes new versions
+                c.set(ModelUpdateOptions.ALLOWED_ROOTS, List.of(
+                        model.toAbsolutePath().getParent().toString(),
+                        workDir.resolve("model-artifacts").toString()));
+            }
             // start exactly where the input topic ends now (see startAtCurrentEnd)
             c.set(KafkaOptions.GROUP_ID, "towerflow-demo-" + started);
             c.set(KafkaOptions.START_FROM, KafkaOptions.StartFrom.COMMITTED);

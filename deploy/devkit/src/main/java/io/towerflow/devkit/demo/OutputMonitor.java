@@ -1,5 +1,6 @@
 package io.towerflow.devkit.demo;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.records.Feedback;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.Recommendation;
@@ -50,10 +51,9 @@ final class OutputMonitor implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    OutputMonitor(String bootstrap, String recommendationsTopic, String dlqTopic, String feedbackTopic, long windowMs) {
+    OutputMonitor(KafkaEndpoint kafka, String recommendationsTopic, String dlqTopic, String feedbackTopic, long windowMs) {
         this.timeline = new Timeline(windowMs);
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Properties p = kafka.properties();
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);

@@ -1,5 +1,6 @@
 package io.towerflow.devkit.kafka;
 
+import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.kafka.Topics;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -46,16 +47,28 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final KafkaClusterTestKit cluster;
     private final Path dataDir;
     private final String bootstrapServers;
+    private final KafkaEndpoint endpoint;
     private boolean closed;
 
-    private EmbeddedKafka(KafkaClusterTestKit cluster, Path dataDir) {
+    private EmbeddedKafka(KafkaClusterTestKit cluster, Path dataDir, Map<String, String> clientProperties) {
         this.cluster = cluster;
         this.dataDir = dataDir;
         this.bootstrapServers = cluster.bootstrapServers();
+        this.endpoint = new KafkaEndpoint(bootstrapServers, clientProperties);
     }
 
     /** Starts the broker with its data under {@code workDir} and waits until it serves clients. */
     public static EmbeddedKafka start(Path workDir) throws Exception {
+        return start(workDir, Map.of(), Map.of());
+    }
+
+    /**
+     * As {@link #start(Path)}, with broker settings over the defaults (e.g. a SASL_SSL client
+     * listener: {@code listener.security.protocol.map}, {@code listener.name.external.*}) and the
+     * client properties its clients need ({@link #endpoint()}).
+     */
+    public static EmbeddedKafka start(Path workDir, Map<String, String> brokerSettings,
+            Map<String, String> clientProperties) throws Exception {
         long t0 = System.nanoTime();
         Files.createDirectories(workDir);
         Path dataDir = Files.createTempDirectory(workDir, "kafka-");
@@ -69,11 +82,12 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .build();
             KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(true);
             brokerConfig().forEach(builder::setConfigProp);
+            brokerSettings.forEach(builder::setConfigProp);
             cluster = builder.build();
             cluster.format();
             cluster.startup();
             cluster.waitForReadyBrokers();
-            EmbeddedKafka kafka = new EmbeddedKafka(cluster, dataDir);
+            EmbeddedKafka kafka = new EmbeddedKafka(cluster, dataDir, clientProperties);
             kafka.awaitClientsServed();
             LOG.info("Embedded Kafka started at {} in {} ms (data in {})",
                     kafka.bootstrapServers,
@@ -134,12 +148,16 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Waits until the broker's client listener answers a metadata request. */
     private void awaitClientsServed() throws Exception {
-        Map<String, Object> props = Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis());
+        Map<String, Object> props = endpoint.map();
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis());
         try (Admin admin = Admin.create(props)) {
             admin.describeCluster().nodes().get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** The broker's client listener with the client properties it needs. */
+    public KafkaEndpoint endpoint() {
+        return endpoint;
     }
 
     /** The {@code bootstrap.servers} string of the broker's client listener. */
@@ -162,7 +180,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public void createTopics(Map<String, Integer> partitionsByTopic, Map<String, Map<String, String>> configsByTopic)
             throws Exception {
-        Topics.ensureTopics(bootstrapServers, partitionsByTopic, configsByTopic, TOPIC_TIMEOUT);
+        Topics.ensureTopics(endpoint, partitionsByTopic, configsByTopic, TOPIC_TIMEOUT);
     }
 
     /** Stops the broker and deletes its data directory. Idempotent. */

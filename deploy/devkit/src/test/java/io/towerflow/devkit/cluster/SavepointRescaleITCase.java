@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.towerflow.config.KafkaOptions;
-import io.towerflow.config.ModelOptions;
 import io.towerflow.config.RecommendOptions;
 import io.towerflow.devkit.kafka.EmbeddedKafka;
 import io.towerflow.job.RecommendationJob;
@@ -87,13 +86,7 @@ class SavepointRescaleITCase {
             throws Exception {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         Configuration options = jobOptions(suffix);
-        kafka.createTopics(Map.of(
-                options.get(KafkaOptions.BEHAVIOR_TOPIC), 4,
-                options.get(KafkaOptions.RECOMMENDATIONS_TOPIC), 4,
-                options.get(KafkaOptions.DLQ_TOPIC), 1,
-                options.get(KafkaOptions.FEEDBACK_TOPIC), 4,
-                options.get(KafkaOptions.MODEL_UPDATES_TOPIC), 1,
-                options.get(KafkaOptions.CATALOG_TOPIC), 1));
+        JobTopics.create(kafka, options, 4);
 
         SyntheticGenerator.Config cfg = new SyntheticGenerator.Config() /* the bootstrap version's world */;
         cfg.users = 40;
@@ -102,8 +95,8 @@ class SavepointRescaleITCase {
         List<EventFeeder.Item> before = items.subList(0, 800);
         List<BehaviorEvent> all = items.stream().map(EventFeeder.Item::event).collect(Collectors.toList());
 
-        try (EventFeeder feeder = new EventFeeder(kafka.bootstrapServers(), options.get(KafkaOptions.BEHAVIOR_TOPIC));
-                OutputLedger ledger = new OutputLedger(kafka.bootstrapServers(),
+        try (EventFeeder feeder = new EventFeeder(kafka.endpoint(), options.get(KafkaOptions.BEHAVIOR_TOPIC));
+                OutputLedger ledger = new OutputLedger(kafka.endpoint(),
                         options.get(KafkaOptions.RECOMMENDATIONS_TOPIC), options.get(KafkaOptions.DLQ_TOPIC))) {
             feeder.send(before, 0);
             JobClient atTwo = start(options, 2, null);
@@ -139,17 +132,7 @@ class SavepointRescaleITCase {
     }
 
     private static Configuration jobOptions(String suffix) {
-        Configuration c = new Configuration();
-        c.set(KafkaOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-        c.set(KafkaOptions.BEHAVIOR_TOPIC, "behavior-" + suffix);
-        c.set(KafkaOptions.RECOMMENDATIONS_TOPIC, "recs-" + suffix);
-        c.set(KafkaOptions.DLQ_TOPIC, "dlq-" + suffix);
-        c.set(KafkaOptions.FEEDBACK_TOPIC, "feedback-" + suffix);
-        c.set(KafkaOptions.MODEL_UPDATES_TOPIC, "updates-" + suffix);
-        c.set(KafkaOptions.CATALOG_TOPIC, "catalog-" + suffix);
-        c.set(KafkaOptions.START_FROM, KafkaOptions.StartFrom.EARLIEST);
-        c.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, "rescale-" + suffix);
-        c.set(ModelOptions.PATH, TestModels.bootstrapVersionDir().toString());
+        Configuration c = JobTopics.options(kafka.endpoint(), suffix, "rescale");
         c.set(RecommendOptions.HISTORY_LENGTH, HISTORY);
         c.set(RecommendOptions.BATCH_MAX_SIZE, 32);
         return c;
