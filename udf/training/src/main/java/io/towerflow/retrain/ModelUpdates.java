@@ -5,6 +5,7 @@ import io.towerflow.kafka.Topics;
 import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.ModelArtifacts;
 import io.towerflow.operators.ModelLoader;
+import io.towerflow.operators.ModelStore;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.ModelUpdate;
 
@@ -117,14 +118,18 @@ public final class ModelUpdates {
     /**
      * What the job serves: the highest version among the updates that verify (the operator's rule:
      * the highest valid version wins, whatever the order of arrival). Those passed over on the way
-     * are reported.
+     * are reported. With a {@code store} (non-null), only versions it confines and verifies count,
+     * as in the job.
      */
-    public static Optional<Verified> highestValid(List<Published> updates, ProgressLog log) {
+    public static Optional<Verified> highestValid(List<Published> updates, ModelStore store, ProgressLog log) {
         List<Published> byVersion = new ArrayList<>(updates);
         Collections.reverse(byVersion); // of equal versions, the later one first
         byVersion.sort(Comparator.comparing((Published p) -> p.update().version).reversed());
         for (Published p : byVersion) {
             try {
+                if (store != null) {
+                    store.verify(p.update());
+                }
                 return Optional.of(verify(p.update()));
             } catch (InvalidModelException e) {
                 log.warn("%s (%s) skipped: %s", p.where(), p.update().version, e.getMessage());

@@ -215,6 +215,17 @@ public final class RetrainRound {
     private record Serving(ModelArtifacts artifacts, Set<String> taken) {}
 
     /**
+     * The job's model store when this round is given one (towerflow.model.allowed-roots, and the
+     * signing secret if set): then only versions the job would take count as serving. Without
+     * allowed roots, none: any version on model-updates that verifies.
+     */
+    static ModelStore store(Configuration conf) {
+        return conf.getOptional(ModelUpdateOptions.ALLOWED_ROOTS)
+                .map(roots -> new ModelStore(roots, conf.get(ModelUpdateOptions.SIGNING_SECRET)))
+                .orElse(null);
+    }
+
+    /**
      * The version to start from: --serving; else what the job serves, the highest valid version
      * on model-updates; else the highest valid version under the root. A new version must sort
      * after all of these and after every version published or under the root, or the job would
@@ -232,7 +243,7 @@ public final class RetrainRound {
             a = ModelArtifacts.load(dir);
             log.info("serving version %s (given: %s)", a.manifest().version(), dir);
         } else {
-            var update = ModelUpdates.highestValid(published, log);
+            var update = ModelUpdates.highestValid(published, store(conf), log);
             if (update.isPresent()) {
                 a = update.get().artifacts();
                 log.info("serving version %s (highest valid of %d updates on %s: %s)",

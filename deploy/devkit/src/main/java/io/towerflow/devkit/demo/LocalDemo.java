@@ -93,13 +93,17 @@ public final class LocalDemo {
     private LocalDemo() {}
 
     public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    /** Runs the demo; returns the exit status (0: every event produced got its committed output). */
+    static int run(String[] args) throws Exception {
         ParameterTool params = ParameterTool.fromArgs(args);
         if (params.has("help")) {
             System.out.println(USAGE);
-            return;
+            return 0;
         }
-        int code = new Run(params).call();
-        System.exit(code);
+        return new Run(params).call();
     }
 
     /** Windows on each side of a swap over which the HR@20 of the two versions is compared. */

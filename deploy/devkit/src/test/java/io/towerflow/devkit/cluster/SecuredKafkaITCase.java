@@ -201,6 +201,31 @@ class SecuredKafkaITCase {
     }
 
     /**
+     * The commonest mistake, no security.protocol: the broker drops the plaintext connection, which
+     * a Kafka client retries until its timeout. The job's clients fail within the timeouts given
+     * under towerflow.kafka.properties.* (Kafka's defaults: 60 s), not never.
+     */
+    @Test
+    void withoutTlsTheJobFailsWithinTheClientTimeouts() throws Exception {
+        Map<String, String> plain = new HashMap<>();
+        plain.put("default.api.timeout.ms", "3000");
+        plain.put("request.timeout.ms", "2000");
+        plain.put("max.block.ms", "3000");
+        KafkaEndpoint noTls = new KafkaEndpoint(kafka.bootstrapServers(), plain);
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        kafka.createTopics(Map.of("behavior-" + suffix, 1, "updates-" + suffix, 1, "catalog-" + suffix, 1));
+        long t0 = System.nanoTime();
+        JobClient job = start(jobOptions(suffix, noTls));
+        Throwable failure = assertThrows(ExecutionException.class,
+                () -> job.getJobExecutionResult().get(2, TimeUnit.MINUTES));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("no TLS: the job failed after %.1f s: %s%n", seconds,
+                ExceptionUtils.stringifyException(failure).lines()
+                        .filter(l -> l.contains("Exception")).reduce((a, b) -> b).orElse(""));
+        assertTrue(seconds < 60, "failed after " + seconds + " s");
+    }
+
+    /**
      * The password need not be in Flink's configuration at all: a Kafka config provider reads it
      * from a file on the TaskManager, and the configuration holds only a reference.
      */

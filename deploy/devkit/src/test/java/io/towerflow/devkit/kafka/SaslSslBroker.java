@@ -2,6 +2,7 @@ package io.towerflow.devkit.kafka;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -32,6 +33,7 @@ public final class SaslSslBroker {
 
     /** Starts the broker; its TLS material lives in {@code dir}. */
     public static EmbeddedKafka start(Path dir) throws Exception {
+        Files.createDirectories(dir);
         Path keyStore = dir.resolve("broker.p12");
         Path trustStore = dir.resolve("truststore.p12");
         makeStores(dir, keyStore, trustStore);
