@@ -266,25 +266,8 @@ public final class RetrainJob {
      */
     static int publish(Invocation inv, ProgressLog log) {
         Path dir = inv.publish() != null ? inv.publish() : inv.rollbackTo();
-        Configuration conf = inv.conf();
-        KafkaEndpoint bootstrap = KafkaEndpoint.of(conf);
-        String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
-        Duration timeout = conf.get(RetrainOptions.READ_TIMEOUT);
         try {
-            ModelUpdates.Verified v = ModelUpdates.of(dir);
-            if (inv.rollbackTo() != null) {
-                Path root = Paths.get(conf.get(RetrainOptions.MODEL_ROOT));
-                Set<String> taken = new TreeSet<>(ModelVersions.names(root));
-                ModelUpdates.readAll(bootstrap, topic, timeout, log).forEach(p -> taken.add(p.update().version));
-                String version = ModelVersions.next(Instant.now(), taken);
-                Path copy = ModelVersions.copyAs(v.artifacts(), root, version, Instant.now());
-                log.info("wrote %s: %s again, as a version that sorts after every published one", copy,
-                        v.update().version);
-                v = ModelUpdates.of(copy);
-            }
-            ModelStore.signIfSet(v.artifacts().dir(), conf.get(ModelUpdateOptions.SIGNING_SECRET));
-            var md = ModelUpdates.publish(bootstrap, topic, v.update(), timeout);
-            log.info("published %s to %s-%d@%d", v.update(), md.topic(), md.partition(), md.offset());
+            publish(inv.conf(), dir, inv.rollbackTo() != null, log);
             return 0;
         } catch (Exception e) {
             log.error("publishing %s failed: %s", dir, e);
@@ -292,8 +275,33 @@ public final class RetrainJob {
         }
     }
 
+    /**
+     * Publishes version {@code dir} on model-updates (signed when {@code towerflow.model.signing-secret}
+     * is set); with {@code rollback}, first writes it again under the model root as a version that
+     * sorts after every published one, and publishes that.
+     */
+    public static void publish(Configuration conf, Path dir, boolean rollback, ProgressLog log) throws Exception {
+        KafkaEndpoint bootstrap = KafkaEndpoint.of(conf);
+        String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
+        Duration timeout = conf.get(RetrainOptions.READ_TIMEOUT);
+        ModelUpdates.Verified v = ModelUpdates.of(dir);
+        if (rollback) {
+            Path root = Paths.get(conf.get(RetrainOptions.MODEL_ROOT));
+            Set<String> taken = new TreeSet<>(ModelVersions.names(root));
+            ModelUpdates.readAll(bootstrap, topic, timeout, log).forEach(p -> taken.add(p.update().version));
+            String version = ModelVersions.next(Instant.now(), taken);
+            Path copy = ModelVersions.copyAs(v.artifacts(), root, version, Instant.now());
+            log.info("wrote %s: %s again, as a version that sorts after every published one", copy,
+                    v.update().version);
+            v = ModelUpdates.of(copy);
+        }
+        ModelStore.signIfSet(v.artifacts().dir(), conf.get(ModelUpdateOptions.SIGNING_SECRET));
+        var md = ModelUpdates.publish(bootstrap, topic, v.update(), timeout);
+        log.info("published %s to %s-%d@%d", v.update(), md.topic(), md.partition(), md.offset());
+    }
+
     /** The summary of a round as JSON (NaN, e.g. a hit rate never measured, is written as null). */
-    static ObjectNode summary(RetrainRound.Result r) {
+    public static ObjectNode summary(RetrainRound.Result r) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode s = mapper.createObjectNode();
         s.put("servingVersion", r.servingVersion());
