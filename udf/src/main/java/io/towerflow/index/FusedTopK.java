@@ -5,6 +5,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Exact top-K of a batch of user vectors over {@link ItemPanels}, fused in one pass with the Java
@@ -31,6 +33,10 @@ public final class FusedTopK {
     /** Items per cache block (a block of d = 64 panels is 256 KiB: it stays in L2 across user groups). */
     public static final int DEFAULT_BLOCK_ROWS = 1024;
 
+    /** Calls of {@link #warmUp()}'s loop: enough for C2 to compile every path of the kernel. */
+    private static final int WARM_UP_CALLS = 400;
+    private static final AtomicBoolean WARM = new AtomicBoolean();
+
     private final ItemPanels panels;
     private final int blockPanels;
     private final TopKHeaps heaps = new TopKHeaps();
@@ -48,6 +54,40 @@ public final class FusedTopK {
         }
         this.panels = panels;
         this.blockPanels = Math.max(1, blockRows / PANEL_WIDTH);
+    }
+
+    /**
+     * Runs the kernel on a small synthetic catalogue until the JIT has compiled it, once per JVM;
+     * later calls return at once. Vector API code is fast only once C2 has compiled it:
+     * interpreted or in C1 it is two to three orders of magnitude slower, so the first batches of
+     * a cold JVM — or any batch after a deoptimisation on a path never taken before — would stall
+     * the stream. Call it where the index is built (off the processing path); every path
+     * (groups of four and single users, exclusions or none, unavailable rows or none) is taken.
+     */
+    public static void warmUp() {
+        if (!WARM.compareAndSet(false, true)) {
+            return;
+        }
+        int rows = 1000;
+        int dim = 64;
+        int users = 6;
+        SplittableRandom r = new SplittableRandom(1);
+        float[] items = new float[rows * dim];
+        float[] vectors = new float[users * dim];
+        for (int i = 0; i < items.length; i++) {
+            items[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < vectors.length; i++) {
+            vectors[i] = (float) r.nextGaussian();
+        }
+        int[][] excluded = {null, {1, 5, 900}, new int[0], {7}, null, {3, 999}};
+        long[] unavailable = new long[(rows + 63) / 64];
+        unavailable[0] = 0b1010L;
+        FusedTopK kernel = new FusedTopK(new ItemPanels(items, rows, dim, PANEL_WIDTH), 256);
+        for (int i = 0; i < WARM_UP_CALLS; i++) {
+            kernel.topK(vectors, users - (i & 1), 10 + (i & 7), (i & 2) == 0 ? excluded : null,
+                    (i & 4) == 0 ? unavailable : null);
+        }
     }
 
     /** The item panels this kernel scores. */

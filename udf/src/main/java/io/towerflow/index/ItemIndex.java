@@ -74,6 +74,7 @@ public final class ItemIndex implements AutoCloseable {
     private static FusedTopK fusedKernel(NDArray matrix) {
         int rows = (int) matrix.getShape().get(0);
         int dim = (int) matrix.getShape().get(1);
+        FusedTopK.warmUp(); // once per JVM, here where indexes are built: off the processing path
         return new FusedTopK(new ItemPanels(matrix.toFloatArray(), rows, dim, FusedTopK.PANEL_WIDTH));
     }
 
