@@ -108,33 +108,33 @@ public final class BenchCommand {
         }
     }
 
-    /** Naive against fused, for every catalogue size and batch, interleaved round by round. */
+    /** Naive against fused (and the DJL-blocks alternative), every catalogue size and batch, interleaved. */
     private List<Map<String, Object>> kernels() throws RunnerException {
         List<Map<String, Object>> rows = new ArrayList<>();
         int[] batches = quick ? new int[] {64} : BATCHES;
+        List<String> methods = quick ? List.of("naive", "fused") : List.of("naive", "fused", "djlBlocks");
         for (int items : ITEMS) {
             for (int batch : batches) {
                 Map<String, String> params = Map.of(
                         "items", Integer.toString(items), "batch", Integer.toString(batch), "k", Integer.toString(K));
-                Pair p = pair(KernelBenchmark.class, "topK", params, "method");
-                rows.add(row(items, batch, "naive", p.naive * batch, 1.0));
-                rows.add(row(items, batch, "fused", p.fused * batch, p.ratio));
-                System.out.printf("kernel %,9d items  B=%-3d  naive %,10.0f  fused %,10.0f users/s  (%.2fx)%n",
-                        items, batch, p.naive * batch, p.fused * batch, p.ratio);
+                Map<String, Measured> m = compare(KernelBenchmark.class, "topK", params, "method", methods);
+                StringBuilder line = new StringBuilder(String.format("kernel %,9d items  B=%-3d", items, batch));
+                for (String method : methods) {
+                    Measured x = m.get(method);
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("items", items);
+                    row.put("batch", batch);
+                    row.put("k", K);
+                    row.put("method", method);
+                    x.put(row, batch);
+                    rows.add(row);
+                    line.append(String.format("  %s %,.0f (%.2fx, cpu %.2fx)", method, x.opsPerSecond * batch,
+                            x.ratio, x.cpuRatio));
+                }
+                System.out.println(line);
             }
         }
         return rows;
-    }
-
-    private static Map<String, Object> row(int items, int batch, String method, double usersPerSecond, double ratio) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("items", items);
-        m.put("batch", batch);
-        m.put("k", K);
-        m.put("method", method);
-        m.put("usersPerSecond", Math.round(usersPerSecond * 10) / 10.0);
-        m.put("ratioToNaive", Math.round(ratio * 1000) / 1000.0);
-        return m;
     }
 
     /** Square-GEMM FLOP/s of libtorch with the bench's thread settings (median over rounds). */
@@ -149,53 +149,79 @@ public final class BenchCommand {
     }
 
     /** The whole serving model on the version's own catalogue and at 100k items, naive and fused. */
-    private List<Map<String, Object>> serving() throws RunnerException {
+    private List<Map<String, Object>> serving() throws Exception {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int items : new int[] {0, 100_000}) {
             Map<String, String> params = Map.of("model", model.toString(), "items", Integer.toString(items),
                     "batch", "64", "k", Integer.toString(K));
-            Pair p = pair(ServingBenchmark.class, "recommend", params, "kernel");
-            int size = items;
-            try {
-                size = ServingBenchmark.model(model, items).catalogueSize();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
+            Map<String, Measured> m = compare(ServingBenchmark.class, "recommend", params, "kernel",
+                    List.of(ScoringKernel.NAIVE.name(), ScoringKernel.FUSED.name()));
+            int size = ServingBenchmark.model(model, items).catalogueSize();
+            for (Map.Entry<String, Measured> e : m.entrySet()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("model", model.getFileName().toString());
+                row.put("items", size);
+                row.put("batch", 64);
+                row.put("k", K);
+                row.put("historyAndExcluded", ServingBenchmark.HISTORY);
+                row.put("kernel", e.getKey().toLowerCase(java.util.Locale.ROOT));
+                e.getValue().put(row, 64);
+                rows.add(row);
             }
-            for (String kernel : new String[] {"naive", "fused"}) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("model", model.getFileName().toString());
-                m.put("items", size);
-                m.put("batch", 64);
-                m.put("k", K);
-                m.put("historyAndExcluded", ServingBenchmark.HISTORY);
-                m.put("kernel", kernel);
-                m.put("usersPerSecond", Math.round((kernel.equals("naive") ? p.naive : p.fused) * 64 * 10) / 10.0);
-                m.put("ratioToNaive", kernel.equals("naive") ? 1.0 : Math.round(p.ratio * 1000) / 1000.0);
-                rows.add(m);
-            }
-            System.out.printf("serving %,9d items  B=64  naive %,10.0f  fused %,10.0f users/s  (%.2fx)%n",
-                    size, p.naive * 64, p.fused * 64, p.ratio);
+            Measured naive = m.get(ScoringKernel.NAIVE.name());
+            Measured fused = m.get(ScoringKernel.FUSED.name());
+            System.out.printf("serving %,9d items  B=64  naive %,.0f  fused %,.0f users/s  (%.2fx, cpu %.2fx)%n",
+                    size, naive.opsPerSecond * 64, fused.opsPerSecond * 64, fused.ratio, fused.cpuRatio);
         }
         return rows;
     }
 
-    private record Pair(double naive, double fused, double ratio) {}
-
-    /** Ops/s of NAIVE and FUSED, alternating within each round; medians, and the median per-round ratio. */
-    private Pair pair(Class<?> benchmark, String method, Map<String, String> params, String kernelParam)
-            throws RunnerException {
-        double[] naive = new double[rounds];
-        double[] fused = new double[rounds];
-        double[] ratio = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
-            Map<String, String> p = new LinkedHashMap<>(params);
-            p.put(kernelParam, ScoringKernel.NAIVE.name());
-            naive[r] = run(benchmark, method, p);
-            p.put(kernelParam, ScoringKernel.FUSED.name());
-            fused[r] = run(benchmark, method, p);
-            ratio[r] = fused[r] / naive[r];
+    /**
+     * One method's figures: median ops/s (wall clock) and ops per process CPU-second over the
+     * rounds, and the medians of the per-round ratios to the first method of the comparison.
+     */
+    private record Measured(double opsPerSecond, double opsPerCpuSecond, double ratio, double cpuRatio) {
+        void put(Map<String, Object> row, int batch) {
+            row.put("usersPerSecond", round(opsPerSecond * batch, 10));
+            row.put("ratioToNaive", round(ratio, 1000));
+            row.put("usersPerCpuSecond", round(opsPerCpuSecond * batch, 10));
+            row.put("cpuRatioToNaive", round(cpuRatio, 1000));
         }
-        return new Pair(median(naive), median(fused), median(ratio));
+    }
+
+    private static double round(double x, double scale) {
+        return Math.round(x * scale) / scale;
+    }
+
+    /** Runs {@code methods} one after the other within each round, {@link #rounds} rounds. */
+    private Map<String, Measured> compare(Class<?> benchmark, String method, Map<String, String> params,
+            String methodParam, List<String> methods) throws RunnerException {
+        double[][] wall = new double[methods.size()][rounds];
+        double[][] cpu = new double[methods.size()][rounds];
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < methods.size(); i++) {
+                Map<String, String> p = new LinkedHashMap<>(params);
+                p.put(methodParam, methods.get(i));
+                CpuMeter.reset();
+                wall[i][r] = run(benchmark, method, p);
+                cpu[i][r] = CpuMeter.opsPerCpuSecond(measurementIterations());
+            }
+        }
+        Map<String, Measured> out = new LinkedHashMap<>();
+        for (int i = 0; i < methods.size(); i++) {
+            double[] ratio = new double[rounds];
+            double[] cpuRatio = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                ratio[r] = wall[i][r] / wall[0][r];
+                cpuRatio[r] = cpu[i][r] / cpu[0][r];
+            }
+            out.put(methods.get(i), new Measured(median(wall[i]), median(cpu[i]), median(ratio), median(cpuRatio)));
+        }
+        return out;
+    }
+
+    private int measurementIterations() {
+        return quick ? 1 : 3;
     }
 
     /** One JMH run in this JVM (forks 0: the catalogue is built once and the kernels alternate); ops/s. */
@@ -205,7 +231,7 @@ public final class BenchCommand {
                 .forks(0)
                 .warmupIterations(quick ? 1 : 2)
                 .warmupTime(TimeValue.milliseconds(quick ? 500 : 1000))
-                .measurementIterations(quick ? 1 : 3)
+                .measurementIterations(measurementIterations())
                 .measurementTime(TimeValue.milliseconds(1000))
                 .shouldDoGC(true)
                 .verbosity(VerboseMode.SILENT);

@@ -10,28 +10,30 @@ final class BenchTables {
 
     @SuppressWarnings("unchecked")
     static void print(Map<String, Object> summary, PrintStream out) {
-        out.println();
-        out.println("Kernel (d = 64, K = 20; users/s; ratio = fused / naive, median of interleaved rounds)");
-        out.println();
-        out.println("| items | batch | naive users/s | fused users/s | fused / naive | GEMM ceiling users/s |");
-        out.println("| ---: | ---: | ---: | ---: | ---: | ---: |");
         Map<String, Double> ceiling = (Map<String, Double>) summary.get("gemmCeilingUsersPerSecond");
-        List<Map<String, Object>> kernel = (List<Map<String, Object>>) summary.get("kernel");
-        for (int i = 0; i + 1 < kernel.size(); i += 2) {
-            Map<String, Object> naive = kernel.get(i);
-            Map<String, Object> fused = kernel.get(i + 1);
-            out.printf("| %,d | %d | %,.0f | %,.0f | %.2f | %,.0f |%n", naive.get("items"), naive.get("batch"),
-                    naive.get("usersPerSecond"), fused.get("usersPerSecond"), fused.get("ratioToNaive"),
-                    ceiling.get(String.valueOf(naive.get("items"))));
-        }
-        out.printf("%nSquare GEMM (1024): %.1f GFLOP/s%n%n", (Double) summary.get("gemmFlopPerSecond") / 1e9);
-        out.println("Serving model (user tower + scoring + exclusions + assembly; B = 64, K = 20, 50 seen items excluded)");
         out.println();
-        out.println("| model | items | kernel | users/s | ratio to naive |");
-        out.println("| --- | ---: | --- | ---: | ---: |");
+        out.println("Kernels (d = 64, K = 20). users/s: wall clock, median of the rounds; ratio: median of the"
+                + " per-round ratios to naive; per CPU-s: users per CPU-second of the process.");
+        out.println();
+        out.println("| items | batch | method | users/s | ratio to naive | users per CPU-s | CPU ratio to naive |"
+                + " GEMM ceiling users/s |");
+        out.println("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+        for (Map<String, Object> r : (List<Map<String, Object>>) summary.get("kernel")) {
+            out.printf("| %,d | %d | %s | %,.0f | %.2f | %,.0f | %.2f | %,.0f |%n", r.get("items"), r.get("batch"),
+                    r.get("method"), r.get("usersPerSecond"), r.get("ratioToNaive"), r.get("usersPerCpuSecond"),
+                    r.get("cpuRatioToNaive"), ceiling.get(String.valueOf(r.get("items"))));
+        }
+        out.printf("%nSquare GEMM (%d): %.1f GFLOP/s%n%n", BenchCommand.GEMM_N,
+                (Double) summary.get("gemmFlopPerSecond") / 1e9);
+        out.println("Serving model (user tower + scoring + exclusions + assembly; B = 64, K = 20, each user's"
+                + " 50 history items excluded)");
+        out.println();
+        out.println("| model | items | kernel | users/s | ratio to naive | users per CPU-s | CPU ratio to naive |");
+        out.println("| --- | ---: | --- | ---: | ---: | ---: | ---: |");
         for (Map<String, Object> s : (List<Map<String, Object>>) summary.get("serving")) {
-            out.printf("| %s | %,d | %s | %,.0f | %.2f |%n", s.get("model"), s.get("items"), s.get("kernel"),
-                    s.get("usersPerSecond"), s.get("ratioToNaive"));
+            out.printf("| %s | %,d | %s | %,.0f | %.2f | %,.0f | %.2f |%n", s.get("model"), s.get("items"),
+                    s.get("kernel"), s.get("usersPerSecond"), s.get("ratioToNaive"), s.get("usersPerCpuSecond"),
+                    s.get("cpuRatioToNaive"));
         }
         out.println();
     }

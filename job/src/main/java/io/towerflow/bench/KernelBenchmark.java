@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.towerflow.index.ItemIndex;
-import io.towerflow.index.ScoringKernel;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -20,9 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One batch of {@code batch} user vectors scored against {@code items} synthetic unit item vectors
- * (d = 64) for the top {@code k}: {@code NAIVE} ({@link ItemIndex#topK(NDArray, int)}: one product
- * into a [B, N] matrix, then torch.topk) or {@code FUSED} ({@link ItemIndex#topK(float[], int, int,
- * int[][])}). Throughput is batches per second; users per second is that times {@code batch}.
+ * (d = 64) for the top {@code k}: {@code naive} ({@link ItemIndex#topK(NDArray, int)}: one product
+ * into a [B, N] matrix, then torch.topk), {@code fused} ({@link ItemIndex#topK(float[], int, int,
+ * int[][])}, the serving kernel) or {@code djlBlocks} ({@link DjlBlockTopK}). Throughput is batches per second; users per second is that times {@code batch}.
  * Eight different user batches are cycled so no batch stays in cache.
  */
 @State(Scope.Benchmark)
@@ -40,13 +39,15 @@ public class KernelBenchmark {
     @Param({"20"})
     public int k;
 
-    @Param({"NAIVE", "FUSED"})
-    public ScoringKernel method;
+    /** {@code naive}, {@code fused}, or {@code djlBlocks} ({@link DjlBlockTopK}, the alternative measured beside it). */
+    @Param({"naive", "fused", "djlBlocks"})
+    public String method;
 
     private NDManager manager;
     private ItemIndex index;
     private float[][] users;
     private NDArray[] userArrays;
+    private DjlBlockTopK blocks;
     private int next;
 
     @Setup(Level.Trial)
@@ -59,18 +60,28 @@ public class KernelBenchmark {
             users[i] = SyntheticVectors.unitVectors(batch, SyntheticVectors.DIM, 1000L * batch + i);
             userArrays[i] = manager.create(users[i], new Shape(batch, SyntheticVectors.DIM));
         }
+        blocks = method.equals("djlBlocks") ? new DjlBlockTopK(index) : null;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        if (blocks != null) {
+            blocks.close();
+        }
         manager.close(); // the catalogue stays for the next run of the same size
     }
 
     @Benchmark
-    public ItemIndex.TopK topK() {
+    public ItemIndex.TopK topK(CpuMeter.Iteration meter) {
         int i = next++ & (BATCHES - 1);
-        return method == ScoringKernel.FUSED
-                ? index.topK(users[i], batch, k, null)
-                : index.topK(userArrays[i], k);
+        meter.op();
+        switch (method) {
+            case "fused":
+                return index.topK(users[i], batch, k, null);
+            case "djlBlocks":
+                return blocks.topK(userArrays[i], k);
+            default:
+                return index.topK(userArrays[i], k);
+        }
     }
 }

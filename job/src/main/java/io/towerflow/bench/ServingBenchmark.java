@@ -125,7 +125,8 @@ public class ServingBenchmark {
     }
 
     @Benchmark
-    public List<UserResult> recommend() {
+    public List<UserResult> recommend(CpuMeter.Iteration meter) {
+        meter.op();
         return serving.recommend(batches.get(next++ & (BATCHES - 1)), k);
     }
 }

@@ -176,13 +176,33 @@ public final class FusedTopK {
         }
     }
 
+    /** One user: two panels at a time, so four independent FMA chains hide the FMA latency. */
     private void scoreOne(float[] users, int u, int p0, int p1) {
         float[] items = panels.data();
         int dim = panels.dim();
         int ou = u * dim;
+        int panelSize = dim * PANEL_WIDTH;
         float[] thr = heaps.thresholds();
-        for (int p = p0; p < p1; p++) {
-            int base = p * dim * PANEL_WIDTH;
+        int p = p0;
+        for (; p + 2 <= p1; p += 2) {
+            int base = p * panelSize;
+            FloatVector a = FloatVector.zero(SPECIES);
+            FloatVector c = a;
+            FloatVector e = a;
+            FloatVector g = a;
+            for (int j = 0; j < dim; j++) {
+                int o = base + j * PANEL_WIDTH;
+                FloatVector w = FloatVector.broadcast(SPECIES, users[ou + j]);
+                a = FloatVector.fromArray(SPECIES, items, o).fma(w, a);
+                c = FloatVector.fromArray(SPECIES, items, o + LANES).fma(w, c);
+                e = FloatVector.fromArray(SPECIES, items, o + panelSize).fma(w, e);
+                g = FloatVector.fromArray(SPECIES, items, o + panelSize + LANES).fma(w, g);
+            }
+            select(u, a, c, p * PANEL_WIDTH, thr);
+            select(u, e, g, (p + 1) * PANEL_WIDTH, thr);
+        }
+        if (p < p1) {
+            int base = p * panelSize;
             FloatVector a = FloatVector.zero(SPECIES);
             FloatVector c = a;
             for (int j = 0; j < dim; j++) {
