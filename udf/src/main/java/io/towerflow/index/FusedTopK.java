@@ -169,10 +169,27 @@ public final class FusedTopK {
                 b3 = y.fma(w, b3);
             }
             int row0 = p * PANEL_WIDTH;
-            select(u0, a0, b0, row0, thr);
-            select(u0 + 1, a1, b1, row0, thr);
-            select(u0 + 2, a2, b2, row0, thr);
-            select(u0 + 3, a3, b3, row0, thr);
+            // vectors never cross a call: a callee C2 did not inline would box them
+            if (a0.max(b0).compare(VectorOperators.GT, thr[u0]).anyTrue()) {
+                a0.intoArray(lanes, 0);
+                b0.intoArray(lanes, LANES);
+                offerLanes(u0, row0);
+            }
+            if (a1.max(b1).compare(VectorOperators.GT, thr[u0 + 1]).anyTrue()) {
+                a1.intoArray(lanes, 0);
+                b1.intoArray(lanes, LANES);
+                offerLanes(u0 + 1, row0);
+            }
+            if (a2.max(b2).compare(VectorOperators.GT, thr[u0 + 2]).anyTrue()) {
+                a2.intoArray(lanes, 0);
+                b2.intoArray(lanes, LANES);
+                offerLanes(u0 + 2, row0);
+            }
+            if (a3.max(b3).compare(VectorOperators.GT, thr[u0 + 3]).anyTrue()) {
+                a3.intoArray(lanes, 0);
+                b3.intoArray(lanes, LANES);
+                offerLanes(u0 + 3, row0);
+            }
         }
     }
 
@@ -198,8 +215,16 @@ public final class FusedTopK {
                 e = FloatVector.fromArray(SPECIES, items, o + panelSize).fma(w, e);
                 g = FloatVector.fromArray(SPECIES, items, o + panelSize + LANES).fma(w, g);
             }
-            select(u, a, c, p * PANEL_WIDTH, thr);
-            select(u, e, g, (p + 1) * PANEL_WIDTH, thr);
+            if (a.max(c).compare(VectorOperators.GT, thr[u]).anyTrue()) {
+                a.intoArray(lanes, 0);
+                c.intoArray(lanes, LANES);
+                offerLanes(u, p * PANEL_WIDTH);
+            }
+            if (e.max(g).compare(VectorOperators.GT, thr[u]).anyTrue()) {
+                e.intoArray(lanes, 0);
+                g.intoArray(lanes, LANES);
+                offerLanes(u, (p + 1) * PANEL_WIDTH);
+            }
         }
         if (p < p1) {
             int base = p * panelSize;
@@ -211,17 +236,20 @@ public final class FusedTopK {
                 a = FloatVector.fromArray(SPECIES, items, o).fma(w, a);
                 c = FloatVector.fromArray(SPECIES, items, o + LANES).fma(w, c);
             }
-            select(u, a, c, p * PANEL_WIDTH, thr);
+            if (a.max(c).compare(VectorOperators.GT, thr[u]).anyTrue()) {
+                a.intoArray(lanes, 0);
+                c.intoArray(lanes, LANES);
+                offerLanes(u, p * PANEL_WIDTH);
+            }
         }
     }
 
-    /** The rare scalar path: lanes of one panel that beat the user's threshold go to the heap. */
-    private void select(int u, FloatVector a, FloatVector c, int row0, float[] thr) {
-        if (!a.max(c).compare(VectorOperators.GT, thr[u]).anyTrue()) {
-            return;
-        }
-        a.intoArray(lanes, 0);
-        c.intoArray(lanes, LANES);
+    /**
+     * The rare scalar path: the lanes of one panel ({@link #lanes}, rows {@code row0..}) that beat
+     * user {@code u}'s threshold go to the heap, unless excluded, unavailable or padding.
+     */
+    private void offerLanes(int u, int row0) {
+        float[] thr = heaps.thresholds();
         int rows = panels.rows();
         int[] ex = excluded == null ? null : excluded[u];
         for (int i = 0; i < PANEL_WIDTH; i++) {
