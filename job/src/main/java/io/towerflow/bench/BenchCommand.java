@@ -30,9 +30,12 @@ import java.util.regex.Pattern;
  * machine. Figures are medians over rounds; ratios are medians of the per-round ratios.
  *
  * <pre>
- * BenchCommand [--quick] [--summary-json FILE] [--threads 1] [--rounds 3]
+ * BenchCommand [--quick] [--summary-json FILE] [--threads 1] [--rounds 3] [--no-ann]
  *     [--model model-artifacts/v20261123-bootstrap]
  * </pre>
+ *
+ * Without {@code --quick} or {@code --no-ann} it also measures the approximate index at 1M items
+ * ({@link AnnSection}).
  *
  * {@code --threads}: libtorch intra-op threads (the serving default is 1 per slot; the fused
  * kernel is single-threaded). {@code --quick}: B = 64 only, one short round (a CI smoke; figures
@@ -43,6 +46,9 @@ public final class BenchCommand {
     static final int[] BATCHES = {1, 64, 256};
     static final int K = 20;
     static final int GEMM_N = 1024;
+    static final int ANN_ITEMS = 1_000_000;
+    static final int ANN_LISTS = 1024;
+    static final int[] ANN_PROBES = {8, 16, 32, 64, 128};
 
     private final boolean quick;
     private final int rounds;
@@ -59,6 +65,7 @@ public final class BenchCommand {
         Path summary = null;
         int threads = 1;
         Integer rounds = null;
+        boolean ann = true;
         Path model = Path.of("model-artifacts/v20261123-bootstrap");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -67,8 +74,9 @@ public final class BenchCommand {
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--model" -> model = Path.of(args[++i]);
+                case "--no-ann" -> ann = false;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (try --quick, --summary-json FILE, --threads N, --rounds N, --model DIR)");
+                        + " (try --quick, --summary-json FILE, --threads N, --rounds N, --model DIR, --no-ann)");
             }
         }
         if (!ScoringKernel.vectorApiAvailable()) {
@@ -98,6 +106,9 @@ public final class BenchCommand {
         out.put("gemmCeilingUsersPerSecond", ceiling);
         SyntheticVectors.release();
         out.put("serving", bench.serving());
+        if (ann && !quick) {
+            out.put("ann", AnnSection.run(model, ANN_ITEMS, ANN_LISTS, ANN_PROBES, bench.rounds));
+        }
         BenchTables.print(out, System.out);
         if (summary != null) {
             if (summary.toAbsolutePath().getParent() != null) {
@@ -221,7 +232,7 @@ public final class BenchCommand {
     }
 
     private int measurementIterations() {
-        return quick ? 1 : 3;
+        return quick ? 1 : 2;
     }
 
     /** One JMH run in this JVM (forks 0: the catalogue is built once and the kernels alternate); ops/s. */
@@ -229,11 +240,11 @@ public final class BenchCommand {
         ChainedOptionsBuilder o = new OptionsBuilder()
                 .include("^" + Pattern.quote(benchmark.getName() + "." + method) + "$")
                 .forks(0)
-                .warmupIterations(quick ? 1 : 2)
+                .warmupIterations(1)
                 .warmupTime(TimeValue.milliseconds(quick ? 500 : 1000))
                 .measurementIterations(measurementIterations())
                 .measurementTime(TimeValue.milliseconds(1000))
-                .shouldDoGC(true)
+                .shouldDoGC(false) // a forced full GC of a heap holding a 1M-item catalogue costs more than the run
                 .verbosity(VerboseMode.SILENT);
         params.forEach(o::param);
         RunResult result = new Runner(o.build()).runSingle();

@@ -36,5 +36,13 @@ final class BenchTables {
                     s.get("cpuRatioToNaive"));
         }
         out.println();
+        Map<String, Object> ann = (Map<String, Object>) summary.get("ann");
+        if (ann != null) {
+            out.printf("Approximate index, %,d items (%s): recall@20 by probes %s; at nprobe %s: %,d users per"
+                    + " CPU-s, %.2f x naive (exact fused: %,d, %.2f x naive; naive %,d); built in %.0f s%n%n",
+                    ann.get("items"), ann.get("method"), ann.get("grid"), ann.get("nprobe"), ann.get("usersPerSecond"),
+                    ann.get("ratioToNaive"), ann.get("exactFusedUsersPerSecond"), ann.get("exactFusedRatioToNaive"),
+                    ann.get("naiveUsersPerSecond"), ann.get("buildSeconds"));
+        }
     }
 }

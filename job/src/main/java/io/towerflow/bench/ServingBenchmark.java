@@ -81,7 +81,7 @@ public class ServingBenchmark {
         }
     }
 
-    private static UserQuery query(String user, ItemCatalogue cat, SplittableRandom r) {
+    static UserQuery query(String user, ItemCatalogue cat, SplittableRandom r) {
         String[] ids = new String[HISTORY];
         String[] cats = new String[HISTORY];
         byte[] actions = new byte[HISTORY];
