@@ -33,6 +33,8 @@ public final class ItemIndex implements AutoCloseable {
     private final int[] popularOrder;
     private final Map<String, Integer> rowOf;
     private final long maxScoresPerProduct;
+    /** The serving kernel over a panel copy of the matrix; null without the Vector API. */
+    private final FusedTopK fused;
 
     /**
      * Takes ownership of {@code matrix} ([ids.length, dim]); it is closed with the index.
@@ -67,6 +69,35 @@ public final class ItemIndex implements AutoCloseable {
                 .sorted(Comparator.<Integer>comparingLong(i -> -this.counts[i]).thenComparingInt(i -> i))
                 .mapToInt(Integer::intValue)
                 .toArray();
+        this.fused = ScoringKernel.vectorApiAvailable() ? fusedKernel(matrix) : null;
+    }
+
+    private static FusedTopK fusedKernel(NDArray matrix) {
+        int rows = (int) matrix.getShape().get(0);
+        int dim = (int) matrix.getShape().get(1);
+        FusedTopK.warmUp(); // once per JVM, here where indexes are built: off the processing path
+        return new FusedTopK(new ItemPanels(matrix.toFloatArray(), rows, dim, FusedTopK.PANEL_WIDTH));
+    }
+
+    /** Whether {@link #topK(float[], int, int, int[][])} is available (the JVM has the Vector API). */
+    public boolean hasFusedKernel() {
+        return fused != null;
+    }
+
+    /**
+     * The serving kernel: the {@code k} best rows for each of {@code users} user vectors
+     * ({@code userVectors}: row-major [users, dim]), best first, ties to the lower row, leaving
+     * out {@code excludedRows[u]} (rows sorted ascending; the array or an entry may be null) inside
+     * the selection. A user left with fewer than {@code k} rows gets row -1 in the empty places.
+     * Exact: the same rows as {@link #topK(NDArray, int)} up to float rounding of the products.
+     *
+     * @throws IllegalStateException when the JVM lacks {@code --add-modules jdk.incubator.vector}
+     */
+    public TopK topK(float[] userVectors, int users, int k, int[][] excludedRows) {
+        if (fused == null) {
+            throw new IllegalStateException("the fused kernel needs --add-modules jdk.incubator.vector");
+        }
+        return fused.topK(userVectors, users, k, excludedRows, null);
     }
 
     public int size() {
@@ -102,7 +133,7 @@ public final class ItemIndex implements AutoCloseable {
     }
 
     /**
-     * The {@code k} best rows for each user vector ([B, dim], on the index's device), best first.
+     * The naive reference kernel: the {@code k} best rows for each user vector ([B, dim], on the index's device), best first.
      * {@code k} is capped at {@link #size()}. Temporary arrays belong to {@code userVectors}'
      * manager and are closed here.
      */

@@ -1,6 +1,7 @@
 package io.towerflow.model;
 
 import io.towerflow.index.ItemIndex;
+import io.towerflow.index.ScoringKernel;
 import io.towerflow.records.CatalogueItem;
 import io.towerflow.records.ScoredItem;
 
@@ -40,6 +41,8 @@ public final class ServingModel implements AutoCloseable {
     private final ItemCatalogue baseCatalogue;
     private final RepeatBoost repeat;
     private ItemIndex index;
+    /** {@link ScoringKernel#FUSED} where the JVM has the Vector API; NAIVE is the reference. */
+    private ScoringKernel kernel = ScoringKernel.best();
 
     private ServingModel(String version, TwoTowerModel model, boolean ownsModel, ItemCatalogue catalogue,
             RepeatBoost repeat) {
@@ -124,9 +127,28 @@ public final class ServingModel implements AutoCloseable {
         return index.size();
     }
 
+    /** The kernel that scores the item matrix. */
+    public ScoringKernel kernel() {
+        return kernel;
+    }
+
     /**
-     * One batched call: user tower for all users, one matrix product against the item matrix, one
-     * top-K. Returns, in the order of {@code users}, the top {@code k} items of each user without
+     * Scores with {@code kernel} from now on ({@link ScoringKernel#NAIVE}: the reference, to
+     * compare against); returns this model.
+     *
+     * @throws IllegalStateException for {@link ScoringKernel#FUSED} without the Vector API
+     */
+    public ServingModel withKernel(ScoringKernel kernel) {
+        if (kernel == ScoringKernel.FUSED && !ScoringKernel.vectorApiAvailable()) {
+            throw new IllegalStateException("the fused kernel needs --add-modules jdk.incubator.vector");
+        }
+        this.kernel = kernel;
+        return this;
+    }
+
+    /**
+     * One batched call: user tower for all users, then the top-K of the {@link #kernel()} against
+     * the item matrix. Returns, in the order of {@code users}, the top {@code k} items of each user without
      * that user's {@code exclude} ids, and the user vector. With an active {@link RepeatBoost},
      * the user's recent items score their cosine plus the boost.
      */
@@ -153,9 +175,10 @@ public final class ServingModel implements AutoCloseable {
             return List.of();
         }
         int kk = Math.max(0, k);
-        int maxExclude = 0;
-        for (UserQuery q : users) {
-            maxExclude = Math.max(maxExclude, q.excludeSize());
+        boolean fused = kernel == ScoringKernel.FUSED;
+        int maxExclude = 0; // the naive kernel over-asks to survive the exclusions; the fused one leaves them out
+        for (int i = 0; i < users.size() && !fused; i++) {
+            maxExclude = Math.max(maxExclude, users.get(i).excludeSize());
         }
         ModelConfig c = model.config();
         int ask = (int) Math.min((long) kk + maxExclude + (withHistory ? c.historyLength() : 0), index.size());
@@ -170,12 +193,18 @@ public final class ServingModel implements AutoCloseable {
             scope.suppressNotUsedWarning();
             NDArray u = model.userVectors(call, batch);
             float[] vectors = u.toFloatArray();
-            ItemIndex.TopK top = index.topK(u, ask);
+            ItemIndex.TopK top = fused
+                    ? index.topK(vectors, users.size(), ask, excludedRows(users))
+                    : index.topK(u, ask);
             List<Map<String, Float>> history = withHistory ? historyCosines(call, u, users) : null;
             for (int i = 0; i < users.size(); i++) {
-                String[] ids = new String[top.k()];
-                float[] scores = new float[top.k()];
-                for (int r = 0; r < top.k(); r++) {
+                int found = 0; // the fused kernel marks places no item is left for with row -1
+                while (found < top.k() && top.row(i, found) >= 0) {
+                    found++;
+                }
+                String[] ids = new String[found];
+                float[] scores = new float[found];
+                for (int r = 0; r < found; r++) {
                     ids[r] = index.id(top.row(i, r));
                     scores[r] = top.score(i, r);
                 }
@@ -185,6 +214,31 @@ public final class ServingModel implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Each user's excluded ids as index rows, sorted; null when no user excludes anything. */
+    private int[][] excludedRows(List<UserQuery> users) {
+        int[][] rows = null;
+        for (int i = 0; i < users.size(); i++) {
+            Set<String> exclude = users.get(i).exclude();
+            if (exclude == null || exclude.isEmpty()) {
+                continue;
+            }
+            int[] r = new int[exclude.size()];
+            int n = 0;
+            for (String id : exclude) {
+                int row = index.rowOf(id);
+                if (row >= 0) {
+                    r[n++] = row;
+                }
+            }
+            Arrays.sort(r, 0, n);
+            if (rows == null) {
+                rows = new int[users.size()][];
+            }
+            rows[i] = n == r.length ? r : Arrays.copyOf(r, n);
+        }
+        return rows;
     }
 
     /** Whether any of the query's pooled history items may be recommended (is not excluded). */

@@ -207,6 +207,7 @@ class KubernetesManifestsTest {
         assertTrue(conf.path("classloader.parent-first-patterns.additional").asText().contains("ai.djl."));
         String tmOpts = conf.path("env.java.opts.taskmanager").asText();
         assertTrue(tmOpts.contains("-Doffline=true"), tmOpts);
+        assertTrue(tmOpts.contains("--add-modules=jdk.incubator.vector"), "the fused kernel needs the Vector API: " + tmOpts);
         assertTrue(tmOpts.contains("-DDJL_CACHE_DIR=" + new Dockerfile().env.get("DJL_CACHE_DIR")), tmOpts);
     }
 

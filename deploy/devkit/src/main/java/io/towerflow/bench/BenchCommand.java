@@ -1,0 +1,261 @@
+package io.towerflow.bench;
+
+import io.towerflow.index.FusedTopK;
+import io.towerflow.index.ScoringKernel;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * {@code towerflow bench}: the scoring kernels side by side, the engine's GEMM ceiling and the
+ * whole serving model, as JMH benchmarks ({@link KernelBenchmark}, {@link GemmBenchmark},
+ * {@link ServingBenchmark}) run in this JVM and interleaved: for each configuration, round after
+ * round, the naive reference and then the fused kernel, so both see the same load of a shared
+ * machine. Figures are medians over rounds; ratios are medians of the per-round ratios.
+ *
+ * <pre>
+ * BenchCommand [--quick] [--summary-json FILE] [--threads 1] [--rounds 3] [--no-ann]
+ *     [--model model-artifacts/v20261123-bootstrap]
+ * </pre>
+ *
+ * Without {@code --quick} or {@code --no-ann} it also measures the approximate index at 1M items
+ * ({@link AnnSection}).
+ *
+ * {@code --threads}: libtorch intra-op threads (the serving default is 1 per slot; the fused
+ * kernel is single-threaded). {@code --quick}: B = 64 only, one short round (a CI smoke; figures
+ * never asserted).
+ */
+public final class BenchCommand {
+    static final int[] ITEMS = {20_000, 100_000, 1_000_000};
+    static final int[] BATCHES = {1, 64, 256};
+    static final int K = 20;
+    static final int GEMM_N = 1024;
+    static final int ANN_ITEMS = 1_000_000;
+    static final int ANN_LISTS = 1024;
+    static final int[] ANN_PROBES = {8, 16, 32, 64, 128};
+
+    private final boolean quick;
+    private final int rounds;
+    private final Path model;
+
+    private BenchCommand(boolean quick, int rounds, Path model) {
+        this.quick = quick;
+        this.rounds = rounds;
+        this.model = model;
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = false;
+        Path summary = null;
+        int threads = 1;
+        Integer rounds = null;
+        boolean ann = true;
+        Path model = Path.of("model-artifacts/v20261123-bootstrap");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--summary-json" -> summary = Path.of(args[++i]);
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--model" -> model = Path.of(args[++i]);
+                case "--no-ann" -> ann = false;
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (try --quick, --summary-json FILE, --threads N, --rounds N, --model DIR, --no-ann)");
+            }
+        }
+        if (!ScoringKernel.vectorApiAvailable()) {
+            throw new IllegalStateException("bench needs --add-modules jdk.incubator.vector (the launcher sets it)");
+        }
+        System.setProperty("offline", "true");
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        BenchCommand bench = new BenchCommand(quick, rounds != null ? rounds : quick ? 1 : 3, model);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("command", "towerflow bench " + String.join(" ", args));
+        out.put("machine", Map.of(
+                "cores", Runtime.getRuntime().availableProcessors(),
+                "torchThreads", threads,
+                "fusedKernelThreads", 1,
+                "vectorLanes", FusedTopK.PANEL_WIDTH / 2,
+                "java", System.getProperty("java.version")));
+        out.put("rounds", bench.rounds);
+        List<Map<String, Object>> kernel = bench.kernels();
+        out.put("kernel", kernel);
+        double flops = bench.gemmFlops();
+        Map<String, Double> ceiling = new LinkedHashMap<>();
+        for (int n : ITEMS) {
+            ceiling.put(Integer.toString(n), flops / (2.0 * SyntheticVectors.DIM * n));
+        }
+        out.put("gemmFlopPerSecond", flops);
+        out.put("gemmCeilingUsersPerSecond", ceiling);
+        SyntheticVectors.release();
+        out.put("serving", bench.serving());
+        if (ann && !quick) {
+            out.put("ann", AnnSection.run(model, ANN_ITEMS, ANN_LISTS, ANN_PROBES, bench.rounds));
+        }
+        BenchTables.print(out, System.out);
+        if (summary != null) {
+            if (summary.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(summary.toAbsolutePath().getParent());
+            }
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(summary.toFile(), out);
+            System.out.println("summary written to " + summary);
+        }
+    }
+
+    /** Naive against fused (and the DJL-blocks alternative), every catalogue size and batch, interleaved. */
+    private List<Map<String, Object>> kernels() throws RunnerException {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int[] batches = quick ? new int[] {64} : BATCHES;
+        List<String> methods = quick ? List.of("naive", "fused") : List.of("naive", "fused", "djlBlocks");
+        for (int items : ITEMS) {
+            for (int batch : batches) {
+                Map<String, String> params = Map.of(
+                        "items", Integer.toString(items), "batch", Integer.toString(batch), "k", Integer.toString(K));
+                Map<String, Measured> m = compare(KernelBenchmark.class, "topK", params, "method", methods);
+                StringBuilder line = new StringBuilder(String.format("kernel %,9d items  B=%-3d", items, batch));
+                for (String method : methods) {
+                    Measured x = m.get(method);
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("items", items);
+                    row.put("batch", batch);
+                    row.put("k", K);
+                    row.put("method", method);
+                    x.put(row, batch);
+                    rows.add(row);
+                    line.append(String.format("  %s %,.0f (%.2fx, cpu %.2fx)", method, x.opsPerSecond * batch,
+                            x.ratio, x.cpuRatio));
+                }
+                System.out.println(line);
+            }
+        }
+        return rows;
+    }
+
+    /** Square-GEMM FLOP/s of libtorch with the bench's thread settings (median over rounds). */
+    private double gemmFlops() throws RunnerException {
+        double[] r = new double[rounds];
+        for (int i = 0; i < rounds; i++) {
+            r[i] = run(GemmBenchmark.class, "gemm", Map.of("n", Integer.toString(GEMM_N))) * GemmBenchmark.flopPerOp(GEMM_N);
+        }
+        double flops = median(r);
+        System.out.printf("gemm %dx%d: %.1f GFLOP/s%n", GEMM_N, GEMM_N, flops / 1e9);
+        return flops;
+    }
+
+    /** The whole serving model on the version's own catalogue and at 100k items, naive and fused. */
+    private List<Map<String, Object>> serving() throws Exception {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int items : new int[] {0, 100_000}) {
+            Map<String, String> params = Map.of("model", model.toString(), "items", Integer.toString(items),
+                    "batch", "64", "k", Integer.toString(K));
+            Map<String, Measured> m = compare(ServingBenchmark.class, "recommend", params, "kernel",
+                    List.of(ScoringKernel.NAIVE.name(), ScoringKernel.FUSED.name()));
+            int size = ServingBenchmark.model(model, items).catalogueSize();
+            for (Map.Entry<String, Measured> e : m.entrySet()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("model", model.getFileName().toString());
+                row.put("items", size);
+                row.put("batch", 64);
+                row.put("k", K);
+                row.put("historyAndExcluded", ServingBenchmark.HISTORY);
+                row.put("kernel", e.getKey().toLowerCase(java.util.Locale.ROOT));
+                e.getValue().put(row, 64);
+                rows.add(row);
+            }
+            Measured naive = m.get(ScoringKernel.NAIVE.name());
+            Measured fused = m.get(ScoringKernel.FUSED.name());
+            System.out.printf("serving %,9d items  B=64  naive %,.0f  fused %,.0f users/s  (%.2fx, cpu %.2fx)%n",
+                    size, naive.opsPerSecond * 64, fused.opsPerSecond * 64, fused.ratio, fused.cpuRatio);
+        }
+        return rows;
+    }
+
+    /**
+     * One method's figures: median ops/s (wall clock) and ops per process CPU-second over the
+     * rounds, and the medians of the per-round ratios to the first method of the comparison.
+     */
+    private record Measured(double opsPerSecond, double opsPerCpuSecond, double ratio, double cpuRatio) {
+        void put(Map<String, Object> row, int batch) {
+            row.put("usersPerSecond", round(opsPerSecond * batch, 10));
+            row.put("ratioToNaive", round(ratio, 1000));
+            row.put("usersPerCpuSecond", round(opsPerCpuSecond * batch, 10));
+            row.put("cpuRatioToNaive", round(cpuRatio, 1000));
+        }
+    }
+
+    private static double round(double x, double scale) {
+        return Math.round(x * scale) / scale;
+    }
+
+    /** Runs {@code methods} one after the other within each round, {@link #rounds} rounds. */
+    private Map<String, Measured> compare(Class<?> benchmark, String method, Map<String, String> params,
+            String methodParam, List<String> methods) throws RunnerException {
+        double[][] wall = new double[methods.size()][rounds];
+        double[][] cpu = new double[methods.size()][rounds];
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < methods.size(); i++) {
+                Map<String, String> p = new LinkedHashMap<>(params);
+                p.put(methodParam, methods.get(i));
+                CpuMeter.reset();
+                wall[i][r] = run(benchmark, method, p);
+                cpu[i][r] = CpuMeter.opsPerCpuSecond(measurementIterations());
+            }
+        }
+        Map<String, Measured> out = new LinkedHashMap<>();
+        for (int i = 0; i < methods.size(); i++) {
+            double[] ratio = new double[rounds];
+            double[] cpuRatio = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                ratio[r] = wall[i][r] / wall[0][r];
+                cpuRatio[r] = cpu[i][r] / cpu[0][r];
+            }
+            out.put(methods.get(i), new Measured(median(wall[i]), median(cpu[i]), median(ratio), median(cpuRatio)));
+        }
+        return out;
+    }
+
+    private int measurementIterations() {
+        return quick ? 1 : 2;
+    }
+
+    /** One JMH run in this JVM (forks 0: the catalogue is built once and the kernels alternate); ops/s. */
+    private double run(Class<?> benchmark, String method, Map<String, String> params) throws RunnerException {
+        ChainedOptionsBuilder o = new OptionsBuilder()
+                .include("^" + Pattern.quote(benchmark.getName() + "." + method) + "$")
+                .forks(0)
+                .warmupIterations(1)
+                .warmupTime(TimeValue.milliseconds(quick ? 500 : 1000))
+                .measurementIterations(measurementIterations())
+                .measurementTime(TimeValue.milliseconds(1000))
+                .shouldDoGC(false) // a forced full GC of a heap holding a 1M-item catalogue costs more than the run
+                .verbosity(VerboseMode.SILENT);
+        params.forEach(o::param);
+        RunResult result = new Runner(o.build()).runSingle();
+        return result.getPrimaryResult().getScore();
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+}

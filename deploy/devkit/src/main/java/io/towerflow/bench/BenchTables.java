@@ -1,0 +1,48 @@
+package io.towerflow.bench;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+
+/** The bench summary as Markdown tables (what docs/benchmarks.md shows). */
+final class BenchTables {
+    private BenchTables() {}
+
+    @SuppressWarnings("unchecked")
+    static void print(Map<String, Object> summary, PrintStream out) {
+        Map<String, Double> ceiling = (Map<String, Double>) summary.get("gemmCeilingUsersPerSecond");
+        out.println();
+        out.println("Kernels (d = 64, K = 20). users/s: wall clock, median of the rounds; ratio: median of the"
+                + " per-round ratios to naive; per CPU-s: users per CPU-second of the process.");
+        out.println();
+        out.println("| items | batch | method | users/s | ratio to naive | users per CPU-s | CPU ratio to naive |"
+                + " GEMM ceiling users/s |");
+        out.println("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+        for (Map<String, Object> r : (List<Map<String, Object>>) summary.get("kernel")) {
+            out.printf("| %,d | %d | %s | %,.0f | %.2f | %,.0f | %.2f | %,.0f |%n", r.get("items"), r.get("batch"),
+                    r.get("method"), r.get("usersPerSecond"), r.get("ratioToNaive"), r.get("usersPerCpuSecond"),
+                    r.get("cpuRatioToNaive"), ceiling.get(String.valueOf(r.get("items"))));
+        }
+        out.printf("%nSquare GEMM (%d): %.1f GFLOP/s%n%n", BenchCommand.GEMM_N,
+                (Double) summary.get("gemmFlopPerSecond") / 1e9);
+        out.println("Serving model (user tower + scoring + exclusions + assembly; B = 64, K = 20, each user's"
+                + " 50 history items excluded)");
+        out.println();
+        out.println("| model | items | kernel | users/s | ratio to naive | users per CPU-s | CPU ratio to naive |");
+        out.println("| --- | ---: | --- | ---: | ---: | ---: | ---: |");
+        for (Map<String, Object> s : (List<Map<String, Object>>) summary.get("serving")) {
+            out.printf("| %s | %,d | %s | %,.0f | %.2f | %,.0f | %.2f |%n", s.get("model"), s.get("items"),
+                    s.get("kernel"), s.get("usersPerSecond"), s.get("ratioToNaive"), s.get("usersPerCpuSecond"),
+                    s.get("cpuRatioToNaive"));
+        }
+        out.println();
+        Map<String, Object> ann = (Map<String, Object>) summary.get("ann");
+        if (ann != null) {
+            out.printf("Approximate index, %,d items (%s): recall@20 by probes %s; at nprobe %s: %,d users per"
+                    + " CPU-s, %.2f x naive (exact fused: %,d, %.2f x naive; naive %,d); built in %.0f s%n%n",
+                    ann.get("items"), ann.get("method"), ann.get("grid"), ann.get("nprobe"), ann.get("usersPerSecond"),
+                    ann.get("ratioToNaive"), ann.get("exactFusedUsersPerSecond"), ann.get("exactFusedRatioToNaive"),
+                    ann.get("naiveUsersPerSecond"), ann.get("buildSeconds"));
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package io.towerflow.index;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Exact top-K of a batch of user vectors over {@link ItemPanels}, fused in one pass with the Java
+ * Vector API: no [B, N] score matrix. Items go in cache blocks of {@link #blockRows} rows; for
+ * each block, every group of four users is scored against each panel of {@link #PANEL_WIDTH}
+ * items with a 4 × 2 register tile of fused multiply-adds (component by component, so the
+ * item panel is read once per four users), then one vector compare against the four users'
+ * running thresholds decides whether any lane needs the scalar path into {@link TopKHeaps}.
+ * Past the first few panels almost none does, so selection costs next to nothing.
+ *
+ * <p>Excluded rows (per user) and unavailable rows (for the whole batch) are left out inside the
+ * selection: the kernel asks for exactly {@code k}. Each score is {@code fma} over the
+ * components in order 0..dim-1, exactly as {@code Math.fma} in a scalar loop, so results do not
+ * depend on the block size and ties go to the lower row.
+ *
+ * <p>Buffers are reused between calls; one instance per thread (one per {@link ItemIndex}).
+ * Needs {@code --add-modules jdk.incubator.vector}.
+ */
+public final class FusedTopK {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+    /** Items per panel: two vectors, so each broadcast user component feeds two FMAs. */
+    public static final int PANEL_WIDTH = 2 * LANES;
+    /** Items per cache block (a block of d = 64 panels is 256 KiB: it stays in L2 across user groups). */
+    public static final int DEFAULT_BLOCK_ROWS = 1024;
+
+    /** Calls of {@link #warmUp()}'s loop: enough for C2 to compile every path of the kernel. */
+    private static final int WARM_UP_CALLS = 400;
+    private static final AtomicBoolean WARM = new AtomicBoolean();
+
+    private final ItemPanels panels;
+    private final int blockPanels;
+    private final TopKHeaps heaps = new TopKHeaps();
+    private final float[] lanes = new float[PANEL_WIDTH];
+    private int[][] excluded;
+    private long[] unavailable;
+
+    public FusedTopK(ItemPanels panels) {
+        this(panels, DEFAULT_BLOCK_ROWS);
+    }
+
+    public FusedTopK(ItemPanels panels, int blockRows) {
+        if (panels.width() != PANEL_WIDTH) {
+            throw new IllegalArgumentException("panels of " + panels.width() + " rows, kernel needs " + PANEL_WIDTH);
+        }
+        this.panels = panels;
+        this.blockPanels = Math.max(1, blockRows / PANEL_WIDTH);
+    }
+
+    /**
+     * Runs the kernel on a small synthetic catalogue until the JIT has compiled it, once per JVM;
+     * later calls return at once. Vector API code is fast only once C2 has compiled it:
+     * interpreted or in C1 it is two to three orders of magnitude slower, so the first batches of
+     * a cold JVM — or any batch after a deoptimisation on a path never taken before — would stall
+     * the stream. Call it where the index is built (off the processing path); every path
+     * (groups of four and single users, exclusions or none, unavailable rows or none) is taken.
+     */
+    public static void warmUp() {
+        if (!WARM.compareAndSet(false, true)) {
+            return;
+        }
+        int rows = 1000;
+        int dim = 64;
+        int users = 6;
+        SplittableRandom r = new SplittableRandom(1);
+        float[] items = new float[rows * dim];
+        float[] vectors = new float[users * dim];
+        for (int i = 0; i < items.length; i++) {
+            items[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < vectors.length; i++) {
+            vectors[i] = (float) r.nextGaussian();
+        }
+        int[][] excluded = {null, {1, 5, 900}, new int[0], {7}, null, {3, 999}};
+        long[] unavailable = new long[(rows + 63) / 64];
+        unavailable[0] = 0b1010L;
+        FusedTopK kernel = new FusedTopK(new ItemPanels(items, rows, dim, PANEL_WIDTH), 256);
+        for (int i = 0; i < WARM_UP_CALLS; i++) {
+            kernel.topK(vectors, users - (i & 1), 10 + (i & 7), (i & 2) == 0 ? excluded : null,
+                    (i & 4) == 0 ? unavailable : null);
+        }
+    }
+
+    /** The item panels this kernel scores. */
+    public ItemPanels panels() {
+        return panels;
+    }
+
+    /**
+     * The {@code k} best rows of each of {@code b} users ({@code users}: row-major [b, dim]), best
+     * first, ties to the lower row. {@code excluded[u]} (may be null, as may {@code excluded}):
+     * rows user {@code u} must not get, sorted ascending. {@code unavailable} (may be null): a
+     * bitmap of rows no user gets. Users left with fewer than {@code k} rows get row -1 in the
+     * empty places.
+     */
+    public ItemIndex.TopK topK(float[] users, int b, int k, int[][] excluded, long[] unavailable) {
+        int dim = panels.dim();
+        if ((long) b * dim > users.length) {
+            throw new IllegalArgumentException(b + " users of dim " + dim + " need " + (b * dim) + " floats");
+        }
+        int kk = Math.max(0, Math.min(k, panels.rows()));
+        heaps.reset(b, kk);
+        if (kk == 0 || b == 0) {
+            return heaps.drain();
+        }
+        this.excluded = excluded;
+        this.unavailable = unavailable;
+        try {
+            int panelCount = panels.panels();
+            for (int p0 = 0; p0 < panelCount; p0 += blockPanels) {
+                int p1 = Math.min(panelCount, p0 + blockPanels);
+                int u = 0;
+                for (; u + 4 <= b; u += 4) {
+                    scoreFour(users, u, p0, p1);
+                }
+                for (; u < b; u++) {
+                    scoreOne(users, u, p0, p1);
+                }
+            }
+        } finally {
+            this.excluded = null;
+            this.unavailable = null;
+        }
+        return heaps.drain();
+    }
+
+    private void scoreFour(float[] users, int u0, int p0, int p1) {
+        float[] items = panels.data();
+        int dim = panels.dim();
+        int o0 = u0 * dim;
+        int o1 = o0 + dim;
+        int o2 = o1 + dim;
+        int o3 = o2 + dim;
+        float[] thr = heaps.thresholds();
+        for (int p = p0; p < p1; p++) {
+            int base = p * dim * PANEL_WIDTH;
+            FloatVector a0 = FloatVector.zero(SPECIES);
+            FloatVector b0 = a0;
+            FloatVector a1 = a0;
+            FloatVector b1 = a0;
+            FloatVector a2 = a0;
+            FloatVector b2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b3 = a0;
+            for (int j = 0; j < dim; j++) {
+                int o = base + j * PANEL_WIDTH;
+                FloatVector x = FloatVector.fromArray(SPECIES, items, o);
+                FloatVector y = FloatVector.fromArray(SPECIES, items, o + LANES);
+                FloatVector w = FloatVector.broadcast(SPECIES, users[o0 + j]);
+                a0 = x.fma(w, a0);
+                b0 = y.fma(w, b0);
+                w = FloatVector.broadcast(SPECIES, users[o1 + j]);
+                a1 = x.fma(w, a1);
+                b1 = y.fma(w, b1);
+                w = FloatVector.broadcast(SPECIES, users[o2 + j]);
+                a2 = x.fma(w, a2);
+                b2 = y.fma(w, b2);
+                w = FloatVector.broadcast(SPECIES, users[o3 + j]);
+                a3 = x.fma(w, a3);
+                b3 = y.fma(w, b3);
+            }
+            int row0 = p * PANEL_WIDTH;
+            // vectors never cross a call: a callee C2 did not inline would box them
+            if (a0.max(b0).compare(VectorOperators.GT, thr[u0]).anyTrue()) {
+                a0.intoArray(lanes, 0);
+                b0.intoArray(lanes, LANES);
+                offerLanes(u0, row0);
+            }
+            if (a1.max(b1).compare(VectorOperators.GT, thr[u0 + 1]).anyTrue()) {
+                a1.intoArray(lanes, 0);
+                b1.intoArray(lanes, LANES);
+                offerLanes(u0 + 1, row0);
+            }
+            if (a2.max(b2).compare(VectorOperators.GT, thr[u0 + 2]).anyTrue()) {
+                a2.intoArray(lanes, 0);
+                b2.intoArray(lanes, LANES);
+                offerLanes(u0 + 2, row0);
+            }
+            if (a3.max(b3).compare(VectorOperators.GT, thr[u0 + 3]).anyTrue()) {
+                a3.intoArray(lanes, 0);
+                b3.intoArray(lanes, LANES);
+                offerLanes(u0 + 3, row0);
+            }
+        }
+    }
+
+    /** One user: two panels at a time, so four independent FMA chains hide the FMA latency. */
+    private void scoreOne(float[] users, int u, int p0, int p1) {
+        float[] items = panels.data();
+        int dim = panels.dim();
+        int ou = u * dim;
+        int panelSize = dim * PANEL_WIDTH;
+        float[] thr = heaps.thresholds();
+        int p = p0;
+        for (; p + 2 <= p1; p += 2) {
+            int base = p * panelSize;
+            FloatVector a = FloatVector.zero(SPECIES);
+            FloatVector c = a;
+            FloatVector e = a;
+            FloatVector g = a;
+            for (int j = 0; j < dim; j++) {
+                int o = base + j * PANEL_WIDTH;
+                FloatVector w = FloatVector.broadcast(SPECIES, users[ou + j]);
+                a = FloatVector.fromArray(SPECIES, items, o).fma(w, a);
+                c = FloatVector.fromArray(SPECIES, items, o + LANES).fma(w, c);
+                e = FloatVector.fromArray(SPECIES, items, o + panelSize).fma(w, e);
+                g = FloatVector.fromArray(SPECIES, items, o + panelSize + LANES).fma(w, g);
+            }
+            if (a.max(c).compare(VectorOperators.GT, thr[u]).anyTrue()) {
+                a.intoArray(lanes, 0);
+                c.intoArray(lanes, LANES);
+                offerLanes(u, p * PANEL_WIDTH);
+            }
+            if (e.max(g).compare(VectorOperators.GT, thr[u]).anyTrue()) {
+                e.intoArray(lanes, 0);
+                g.intoArray(lanes, LANES);
+                offerLanes(u, (p + 1) * PANEL_WIDTH);
+            }
+        }
+        if (p < p1) {
+            int base = p * panelSize;
+            FloatVector a = FloatVector.zero(SPECIES);
+            FloatVector c = a;
+            for (int j = 0; j < dim; j++) {
+                int o = base + j * PANEL_WIDTH;
+                FloatVector w = FloatVector.broadcast(SPECIES, users[ou + j]);
+                a = FloatVector.fromArray(SPECIES, items, o).fma(w, a);
+                c = FloatVector.fromArray(SPECIES, items, o + LANES).fma(w, c);
+            }
+            if (a.max(c).compare(VectorOperators.GT, thr[u]).anyTrue()) {
+                a.intoArray(lanes, 0);
+                c.intoArray(lanes, LANES);
+                offerLanes(u, p * PANEL_WIDTH);
+            }
+        }
+    }
+
+    /**
+     * The rare scalar path: the lanes of one panel ({@link #lanes}, rows {@code row0..}) that beat
+     * user {@code u}'s threshold go to the heap, unless excluded, unavailable or padding.
+     */
+    private void offerLanes(int u, int row0) {
+        float[] thr = heaps.thresholds();
+        int rows = panels.rows();
+        int[] ex = excluded == null ? null : excluded[u];
+        for (int i = 0; i < PANEL_WIDTH; i++) {
+            int row = row0 + i;
+            float s = lanes[i];
+            if (s > thr[u] && row < rows
+                    && (ex == null || Arrays.binarySearch(ex, row) < 0)
+                    && (unavailable == null || (unavailable[row >>> 6] & (1L << row)) == 0)) {
+                heaps.offer(u, s, row);
+            }
+        }
+    }
+}
