@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * machine. Figures are medians over rounds; ratios are medians of the per-round ratios.
  *
  * <pre>
- * BenchCommand [--quick] [--summary-json FILE] [--threads 1] [--rounds 3] [--no-ann]
+ * BenchCommand [--quick] [--summary-json FILE] [--plots DIR] [--threads 1] [--rounds 3] [--no-ann]
  *     [--model model-artifacts/v20261123-bootstrap]
  * </pre>
  *
@@ -65,6 +65,7 @@ public final class BenchCommand {
     public static void main(String[] args) throws Exception {
         boolean quick = false;
         Path summary = null;
+        Path plots = null;
         int threads = 1;
         Integer rounds = null;
         boolean ann = true;
@@ -73,12 +74,13 @@ public final class BenchCommand {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--summary-json" -> summary = Path.of(args[++i]);
+                case "--plots" -> plots = Path.of(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--model" -> model = Path.of(args[++i]);
                 case "--no-ann" -> ann = false;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (try --quick, --summary-json FILE, --threads N, --rounds N, --model DIR, --no-ann)");
+                        + " (try --quick, --summary-json FILE, --plots DIR, --threads N, --rounds N, --model DIR, --no-ann)");
             }
         }
         if (!ScoringKernel.vectorApiAvailable()) {
@@ -112,6 +114,9 @@ public final class BenchCommand {
             out.put("ann", AnnSection.run(model, ANN_ITEMS, ANN_LISTS, ANN_PROBES, bench.rounds));
         }
         BenchTables.print(out, System.out);
+        if (plots != null) {
+            System.out.println("plots: " + BenchPlots.write(out, plots));
+        }
         if (summary != null) {
             if (summary.toAbsolutePath().getParent() != null) {
                 Files.createDirectories(summary.toAbsolutePath().getParent());

@@ -1,5 +1,9 @@
 package io.towerflow.index;
 
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
  * How {@link ItemIndex} scores a batch of user vectors against the item matrix.
  *
@@ -16,6 +20,8 @@ public enum ScoringKernel {
     NAIVE,
     FUSED;
 
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
+
     /** Whether the JVM was started with the Vector API ({@code --add-modules jdk.incubator.vector}). */
     public static boolean vectorApiAvailable() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
@@ -23,6 +29,13 @@ public enum ScoringKernel {
 
     /** The serving kernel: {@link #FUSED} where the Vector API is available, else {@link #NAIVE}. */
     public static ScoringKernel best() {
-        return vectorApiAvailable() ? FUSED : NAIVE;
+        if (vectorApiAvailable()) {
+            return FUSED;
+        }
+        if (WARNED.compareAndSet(false, true)) {
+            LoggerFactory.getLogger(ScoringKernel.class).warn(
+                    "JVM started without --add-modules jdk.incubator.vector: scoring with the naive kernel");
+        }
+        return NAIVE;
     }
 }

@@ -1,5 +1,6 @@
 package io.towerflow.devkit.demo;
 
+
 import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;

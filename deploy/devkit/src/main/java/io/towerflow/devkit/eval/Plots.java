@@ -49,6 +49,28 @@ public final class Plots {
         save(chart, png);
     }
 
+    /**
+     * Users per second against catalogue size, log-log, one line per method ({@code series}:
+     * method → {items, users/s} points in order); the bench's plot.
+     */
+    public static void usersPerSecondByCatalogue(String title, Map<String, double[][]> series, Path png)
+            throws IOException {
+        XYChart chart = chart(title, "catalogue size (items)", "users / s");
+        chart.getStyler().setXAxisLogarithmic(true);
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        for (Map.Entry<String, double[][]> e : series.entrySet()) {
+            double[] x = new double[e.getValue().length];
+            double[] y = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = e.getValue()[i][0];
+                y[i] = e.getValue()[i][1];
+            }
+            chart.addSeries(e.getKey(), x, y);
+        }
+        save(chart, png);
+    }
+
     private static XYChart chart(String title, String xTitle, String yTitle) {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
                 .xAxisTitle(xTitle).yAxisTitle(yTitle).build();

@@ -1,0 +1,51 @@
+package io.towerflow.bench;
+
+import io.towerflow.devkit.eval.Plots;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The bench's PNG plot: users/s by catalogue size for each method at one batch size, with the
+ * GEMM ceiling. {@code BenchPlots SUMMARY.json DIR} draws it again from a saved summary.
+ */
+public final class BenchPlots {
+    private BenchPlots() {}
+
+    public static void main(String[] args) throws IOException {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> summary = new ObjectMapper().readValue(Path.of(args[0]).toFile(), Map.class);
+        write(summary, Path.of(args[1]));
+    }
+
+    /** Writes {@code kernels-b<B>.png} into {@code dir} for every batch size in the summary. */
+    @SuppressWarnings("unchecked")
+    static List<Path> write(Map<String, Object> summary, Path dir) throws IOException {
+        Map<Integer, Map<String, List<double[]>>> byBatch = new LinkedHashMap<>();
+        for (Map<String, Object> r : (List<Map<String, Object>>) summary.get("kernel")) {
+            byBatch.computeIfAbsent(((Number) r.get("batch")).intValue(), b -> new LinkedHashMap<>())
+                    .computeIfAbsent((String) r.get("method"), m -> new ArrayList<>())
+                    .add(new double[] {((Number) r.get("items")).doubleValue(),
+                        ((Number) r.get("usersPerSecond")).doubleValue()});
+        }
+        List<double[]> ceiling = new ArrayList<>();
+        ((Map<String, Number>) summary.get("gemmCeilingUsersPerSecond"))
+                .forEach((items, users) -> ceiling.add(new double[] {Double.parseDouble(items), users.doubleValue()}));
+        List<Path> out = new ArrayList<>();
+        for (Map.Entry<Integer, Map<String, List<double[]>>> e : byBatch.entrySet()) {
+            Map<String, double[][]> series = new LinkedHashMap<>();
+            e.getValue().forEach((method, points) -> series.put(method, points.toArray(new double[0][])));
+            series.put("GEMM ceiling", ceiling.toArray(new double[0][]));
+            Path png = dir.resolve("kernels-b" + e.getKey() + ".png");
+            Plots.usersPerSecondByCatalogue("Top-20 scoring, d = 64, batches of " + e.getKey(), series, png);
+            out.add(png);
+        }
+        return out;
+    }
+}
