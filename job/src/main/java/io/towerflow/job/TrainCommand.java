@@ -13,6 +13,7 @@ import io.towerflow.model.ModelArtifacts;
 import io.towerflow.model.ModelConfig;
 import io.towerflow.model.ModelManifest;
 import io.towerflow.model.RepeatBoost;
+import io.towerflow.model.SequenceTowerConfig;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
 import io.towerflow.model.TwoTowerModel;
@@ -75,6 +76,7 @@ public final class TrainCommand {
                     + " [--embedding-weight-decay X] [--dim N] [--embedding-dim N] [--hidden N]"
                     + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
                     + " [--repeat-boost fit|none|WEIGHT:HALF_LIFE]"
+                    + " [--user-tower pooled|sequence] [--sequence-layers N] [--sequence-heads N] [--sequence-dropout X]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
     static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
     static final long DEFAULT_SYNTHETIC_EVENTS = 200_000;
@@ -89,7 +91,8 @@ public final class TrainCommand {
                 "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--validation-events", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
                 "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
-                "--repeat-boost", "--synthetic-users", "--synthetic-items", "--synthetic-categories");
+                "--repeat-boost", "--synthetic-users", "--synthetic-items", "--synthetic-categories",
+                "--user-tower", "--sequence-layers", "--sequence-heads", "--sequence-dropout");
 
         Path events;
         boolean synthetic;
@@ -129,6 +132,9 @@ public final class TrainCommand {
         Double recentHalfLife;
         Long recencyHalfLifeMs;
         Double temperature;
+        /** {@code pooled} or {@code sequence} (ModelConfig#userTower); null keeps the default (pooled). */
+        String userTower;
+        SequenceTowerConfig sequence = SequenceTowerConfig.DEFAULTS;
         /** Fit a {@link RepeatBoost} on the validation users after training (docs/model.md). */
         boolean fitRepeatBoost = true;
         /** A given boost instead ({@code --repeat-boost none} gives {@link RepeatBoost#NONE}). */
@@ -210,11 +216,22 @@ public final class TrainCommand {
                 case "--recency-half-life-ms": recencyHalfLifeMs = (long) positive(a, v); break;
                 case "--temperature": temperature = number(a, v, false); break;
                 case "--repeat-boost": repeatBoost(a, v); break;
+                case "--user-tower": userTower = userTower(a, v); break;
+                case "--sequence-layers": sequence = new SequenceTowerConfig(positive(a, v), sequence.heads(), sequence.dropout()); break;
+                case "--sequence-heads": sequence = new SequenceTowerConfig(sequence.layers(), positive(a, v), sequence.dropout()); break;
+                case "--sequence-dropout": sequence = new SequenceTowerConfig(sequence.layers(), sequence.heads(), number(a, v, true)); break;
                 case "--synthetic-users": syntheticUsers = positive(a, v); break;
                 case "--synthetic-items": syntheticItems = positive(a, v); break;
                 case "--synthetic-categories": syntheticCategories = positive(a, v); break;
                 default: throw new IllegalArgumentException("unknown option " + a);
             }
+        }
+
+        private static String userTower(String a, String v) {
+            if (!v.equals(ModelConfig.POOLED) && !v.equals(ModelConfig.SEQUENCE)) {
+                throw new IllegalArgumentException(a + " must be pooled or sequence, got " + v);
+            }
+            return v;
         }
 
         /** {@code fit}, {@code none} or {@code WEIGHT:HALF_LIFE}. */
@@ -247,7 +264,7 @@ public final class TrainCommand {
             if (parent != null && (itemBuckets != null || categoryBuckets != null
                     || userBuckets != null || dim != null || embeddingDim != null || hidden != null
                     || historyLength != null || recentHalfLife != null
-                    || recencyHalfLifeMs != null || temperature != null)) {
+                    || recencyHalfLifeMs != null || temperature != null || userTower != null)) {
                 throw new IllegalArgumentException(
                         "--parent keeps the parent's configuration; drop the size/bucket/history/temperature options");
             }
@@ -281,7 +298,10 @@ public final class TrainCommand {
             if (recencyHalfLifeMs != null) {
                 c = c.withRecencyHalfLifeMs(recencyHalfLifeMs);
             }
-            return temperature == null ? c : c.withTemperature(temperature);
+            if (temperature != null) {
+                c = c.withTemperature(temperature);
+            }
+            return ModelConfig.SEQUENCE.equals(userTower) ? c.withSequenceTower(sequence) : c;
         }
 
         SyntheticGenerator.Config syntheticConfig() {
@@ -524,6 +544,16 @@ public final class TrainCommand {
             fitOn = split.train();
             validation = Evaluation.heldOut(split.heldOut());
         }
+        return fit(o, model, fitOn, validation, fitOn.catalogue(), out, listener);
+    }
+
+    /**
+     * As {@link #fit(Options, TwoTowerModel, TrainingExamples, PrintStream, Consumer)}, on {@code
+     * fitOn} with the given validation pairs (none: no early stopping, no fitted boost), ranked
+     * against {@code validationCatalogue}.
+     */
+    static Fitted fit(Options o, TwoTowerModel model, TrainingExamples fitOn, List<Evaluation.HeldOut> validation,
+            ItemCatalogue validationCatalogue, PrintStream out, Consumer<TwoTowerTrainer.Progress> listener) {
         long steps = (long) o.epochs * ((fitOn.size() + o.batchSize - 1) / o.batchSize);
         int every = (int) Math.max(1, Math.min(100, steps / 50));
         TwoTowerTrainer trainer = new TwoTowerTrainer(model, o.trainerOptions(out, every, listener));
@@ -535,7 +565,7 @@ public final class TrainCommand {
             result = trainer.fit(fitOn);
             bestEpoch[0] = result.epochs();
         } else {
-            ItemCatalogue catalogue = fitOn.catalogue();
+            ItemCatalogue catalogue = validationCatalogue;
             List<Evaluation.HeldOut> pairs = validation;
             result = trainer.fit(fitOn, epoch -> {
                 double hr;
@@ -562,7 +592,7 @@ public final class TrainCommand {
                 result.firstLoss(), result.lastLoss());
         RepeatBoost.Fit repeat = null;
         if (!validation.isEmpty() && o.fitRepeatBoost) {
-            try (ServingModel s = ServingModel.ofUnsaved("validation", model, fitOn.catalogue())) {
+            try (ServingModel s = ServingModel.ofUnsaved("validation", model, validationCatalogue)) {
                 repeat = RepeatBoost.fit(s, validation, 20);
             }
             StringBuilder grid = new StringBuilder();
