@@ -68,7 +68,7 @@ public final class TrainCommand {
     /** The options every training command takes. */
     static final String TRAINING_USAGE =
             "(--events FILE | --synthetic) [--out DIR] [--version NAME] [--parent DIR]"
-                    + " [--epochs MAX] [--validation-users N] [--validation-events N] [--batch-size N] [--seed N] [--max-events N]"
+                    + " [--epochs MAX] [--validation-users N] [--validation-events N] [--patience N] [--batch-size N] [--seed N] [--max-events N]"
                     + " [--summary-json FILE]"
                     + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
                     + " [--schedule constant|cosine] [--uniform-negatives N]"
@@ -88,7 +88,7 @@ public final class TrainCommand {
         static final Set<String> VALUE_OPTIONS = Set.of(
                 "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
                 "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
-                "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--validation-events", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
+                "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--validation-events", "--patience", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
                 "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
                 "--repeat-boost", "--synthetic-users", "--synthetic-items", "--synthetic-categories",
@@ -105,6 +105,8 @@ public final class TrainCommand {
         int validationUsers = 2_000;
         /** Each validation user's last this many training events are held out (as the evaluation's 5). */
         int validationEvents = 5;
+        /** Early stopping ends training after this many epochs in a row that do not beat the best. */
+        int patience = 1;
         int batchSize = 512;
         long seed = 42;
         long maxEvents = -1;
@@ -194,6 +196,7 @@ public final class TrainCommand {
                 case "--epochs": epochs = positive(a, v); break;
                 case "--validation-users": validationUsers = (int) Math.min(Integer.MAX_VALUE, Math.max(0, parseLong(a, v))); break;
                 case "--validation-events": validationEvents = positive(a, v); break;
+                case "--patience": patience = positive(a, v); break;
                 case "--batch-size": batchSize = positive(a, v); break;
                 case "--seed": seed = parseLong(a, v); break;
                 case "--max-events": maxEvents = parseLong(a, v); break;
@@ -573,14 +576,15 @@ public final class TrainCommand {
                     hr = Evaluation.hitRates(s, pairs, 20).model();
                 }
                 boolean better = !(hr <= best[0]);
+                boolean stop = !better && epoch - bestEpoch[0] >= o.patience;
                 out.printf(Locale.ROOT, "epoch %d: validation HR@20 %.4f (%d events)%s%n", epoch, hr, pairs.size(),
-                        better ? "" : ", not better than epoch " + bestEpoch[0] + ": stop");
+                        better ? "" : ", not better than epoch " + bestEpoch[0] + (stop ? ": stop" : ""));
                 if (better) {
                     best[0] = hr;
                     bestEpoch[0] = epoch;
                     bestParameters[0] = epoch < o.epochs ? model.snapshot() : null;
                 }
-                return better;
+                return !stop;
             });
             if (bestEpoch[0] < result.epochs()) {
                 model.restore(bestParameters[0]);
