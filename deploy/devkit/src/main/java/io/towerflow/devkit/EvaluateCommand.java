@@ -5,6 +5,7 @@ import io.towerflow.devkit.eval.OracleRanker;
 import io.towerflow.devkit.eval.Plots;
 import io.towerflow.eval.CoOccurrenceRanker;
 import io.towerflow.eval.EvalCase;
+import io.towerflow.eval.LeaveOneOutSplit;
 import io.towerflow.eval.PopularityRanker;
 import io.towerflow.eval.Ranker;
 import io.towerflow.eval.RankingMetrics;
@@ -39,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Offline evaluation on a temporal split: per user, the last {@code --test-events} events are the
@@ -61,7 +63,7 @@ import java.util.Map;
  */
 public final class EvaluateCommand {
     static final String USAGE = "usage: EvaluateCommand " + TrainCommand.TRAINING_USAGE
-            + " [--test-events N] [--max-test-users N] [--exclude-seen] [--model DIR]"
+            + " [--protocol temporal|leave-one-out] [--test-events N] [--max-test-users N] [--exclude-seen] [--model DIR]"
             + " [--intent-shift-users N] [--intent-shift-events N] [--name NAME] [--plots DIR]";
     /** Longest list scored (the largest K of the table). */
     static final int MAX_K = 50;
@@ -72,6 +74,8 @@ public final class EvaluateCommand {
     static final class Options {
         final TrainCommand.Options train = new TrainCommand.Options();
         int testEvents = 5;
+        /** {@code temporal} (the last {@code --test-events} per user) or {@code leave-one-out} ({@link LeaveOneOutSplit}). */
+        boolean leaveOneOut;
         int maxTestUsers = 10_000;
         boolean excludeSeen;
         Path model;
@@ -99,6 +103,7 @@ public final class EvaluateCommand {
                     case "--intent-shift-users": o.intentShiftUsers = nonNegative(a, v); break;
                     case "--intent-shift-events": o.intentShiftEvents = TrainCommand.Options.positive(a, v); break;
                     case "--name": o.name = v; break;
+                    case "--protocol": o.leaveOneOut = protocol(v); break;
                     case "--plots": o.plots = Paths.get(v); break;
                     default:
                         if (!TrainCommand.Options.VALUE_OPTIONS.contains(a)) {
@@ -115,6 +120,13 @@ public final class EvaluateCommand {
                 o.name = o.train.synthetic ? "synthetic" : o.train.events.getFileName().toString().replaceFirst("\\.[^.]*$", "");
             }
             return o;
+        }
+
+        private static boolean protocol(String v) {
+            if (!v.equals("temporal") && !v.equals("leave-one-out")) {
+                throw new IllegalArgumentException("--protocol must be temporal or leave-one-out, got " + v);
+            }
+            return v.equals("leave-one-out");
         }
 
         private static int nonNegative(String name, String v) {
@@ -160,14 +172,31 @@ public final class EvaluateCommand {
                 : parent != null ? parent.manifest().config() : t.freshConfig();
         Map<String, Object> source = new LinkedHashMap<>();
         TrainingExamples all = TrainCommand.load(t, config.historyLength(), source, out, err);
-        TemporalSplit split = TemporalSplit.of(all, o.testEvents, o.excludeSeen, o.maxTestUsers, t.seed);
-        TrainingExamples train = split.train();
-        ItemCatalogue catalogue = train.catalogue();
-        List<EvalCase> cases = split.cases();
-        out.printf(Locale.ROOT, "split: %,d training events; %,d users with %d held-out events each, %,d evaluated;"
-                        + " catalogue %,d items; %s%n",
-                train.size(), split.testUsers(), o.testEvents, cases.size(), catalogue.size(),
-                o.excludeSeen ? "history items excluded" : "history items stay candidates");
+        TrainingExamples train;
+        ItemCatalogue catalogue;
+        List<EvalCase> cases;
+        int testUsers;
+        LeaveOneOutSplit loo = null;
+        if (o.leaveOneOut) {
+            loo = LeaveOneOutSplit.of(all);
+            train = loo.train();
+            catalogue = loo.catalogue();
+            cases = loo.cases();
+            testUsers = cases.size();
+            out.printf(Locale.ROOT, "split: leave-one-out: %,d training events; %,d validation and %,d test users;"
+                            + " catalogue %,d items (all of the file); every earlier item excluded%n",
+                    train.size(), loo.validation().size(), cases.size(), catalogue.size());
+        } else {
+            TemporalSplit split = TemporalSplit.of(all, o.testEvents, o.excludeSeen, o.maxTestUsers, t.seed);
+            train = split.train();
+            catalogue = train.catalogue();
+            cases = split.cases();
+            testUsers = split.testUsers();
+            out.printf(Locale.ROOT, "split: %,d training events; %,d users with %d held-out events each, %,d evaluated;"
+                            + " catalogue %,d items; %s%n",
+                    train.size(), split.testUsers(), o.testEvents, cases.size(), catalogue.size(),
+                    o.excludeSeen ? "history items excluded" : "history items stay candidates");
+        }
         if (cases.isEmpty()) {
             throw new IllegalArgumentException("no user has more than " + o.testEvents + " events");
         }
@@ -177,8 +206,10 @@ public final class EvaluateCommand {
         try (TwoTowerModel model = evaluated != null ? evaluated.loadModel(Device.cpu())
                 : TrainCommand.newModel(t, config, parent, out)) {
             if (evaluated == null) {
-                trained = TrainCommand.fit(t, model, train, out,
-                        p -> lossCurve.add(new double[] {p.step(), p.loss()}));
+                Consumer<TwoTowerTrainer.Progress> curve = p -> lossCurve.add(new double[] {p.step(), p.loss()});
+                trained = loo != null
+                        ? TrainCommand.fit(t, model, train, loo.validation(), catalogue, out, curve)
+                        : TrainCommand.fit(t, model, train, out, curve);
             } else {
                 out.println("evaluating version " + evaluated.manifest().version() + " from " + o.model);
             }
@@ -209,7 +240,8 @@ public final class EvaluateCommand {
                     TrainCommand.writeVersion(t.out, t.version, parent, model, repeat, train, catalogue, metrics, out);
                 }
                 if (t.summaryJson != null) {
-                    writeSummary(o, source, split, catalogue, trained, results, shift, t.summaryJson);
+                    writeSummary(o, source, testUsers, cases.size(), train.size(), catalogue, trained, results, shift,
+                            t.summaryJson);
                     out.println("summary " + t.summaryJson);
                 }
                 if (o.plots != null) {
@@ -307,20 +339,21 @@ public final class EvaluateCommand {
         return metrics;
     }
 
-    private static void writeSummary(Options o, Map<String, Object> source, TemporalSplit split,
-            ItemCatalogue catalogue, TrainCommand.Fitted fitted, List<MethodResult> results,
+    private static void writeSummary(Options o, Map<String, Object> source, int testUsers, int evaluatedUsers,
+            int trainingEvents, ItemCatalogue catalogue, TrainCommand.Fitted fitted, List<MethodResult> results,
             IntentShift.Result shift, Path file) throws IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode s = mapper.createObjectNode();
         s.put("dataset", o.name);
         s.set("source", mapper.valueToTree(source));
         ObjectNode sp = s.putObject("split");
-        sp.put("testEventsPerUser", o.testEvents);
-        sp.put("testUsers", split.testUsers());
-        sp.put("evaluatedUsers", split.cases().size());
-        sp.put("trainingEvents", split.train().size());
+        sp.put("protocol", o.leaveOneOut ? "leave-one-out" : "temporal");
+        sp.put("testEventsPerUser", o.leaveOneOut ? 1 : o.testEvents);
+        sp.put("testUsers", testUsers);
+        sp.put("evaluatedUsers", evaluatedUsers);
+        sp.put("trainingEvents", trainingEvents);
         sp.put("catalogue", catalogue.size());
-        sp.put("excludeSeen", o.excludeSeen);
+        sp.put("excludeSeen", o.excludeSeen || o.leaveOneOut);
         if (fitted != null) {
             TwoTowerTrainer.Result trained = fitted.run();
             ObjectNode tr = s.putObject("training");

@@ -10,6 +10,7 @@ import io.towerflow.model.ModelConfig;
 import io.towerflow.model.ModelManifest;
 import io.towerflow.model.RepeatBoost;
 import io.towerflow.model.RepeatBoostFit;
+import io.towerflow.model.SequenceTowerConfig;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
 import io.towerflow.model.TwoTowerModel;
@@ -71,7 +72,7 @@ public final class TrainCommand {
     /** The options every training command takes. */
     static final String TRAINING_USAGE =
             "(--events FILE | --synthetic) [--out DIR] [--version NAME] [--parent DIR]"
-                    + " [--epochs MAX] [--validation-users N] [--validation-events N] [--batch-size N] [--seed N] [--max-events N]"
+                    + " [--epochs MAX] [--validation-users N] [--validation-events N] [--patience N] [--batch-size N] [--seed N] [--max-events N]"
                     + " [--summary-json FILE]"
                     + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
                     + " [--schedule constant|cosine] [--uniform-negatives N]"
@@ -79,6 +80,7 @@ public final class TrainCommand {
                     + " [--embedding-weight-decay X] [--dim N] [--embedding-dim N] [--hidden N]"
                     + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
                     + " [--repeat-boost fit|none|WEIGHT:HALF_LIFE]"
+                    + " [--user-tower pooled|sequence] [--sequence-layers N] [--sequence-heads N] [--sequence-dropout X]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
     static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
     static final long DEFAULT_SYNTHETIC_EVENTS = 200_000;
@@ -90,10 +92,11 @@ public final class TrainCommand {
         static final Set<String> VALUE_OPTIONS = Set.of(
                 "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
                 "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
-                "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--validation-events", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
+                "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--validation-events", "--patience", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
                 "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
-                "--repeat-boost", "--synthetic-users", "--synthetic-items", "--synthetic-categories");
+                "--repeat-boost", "--synthetic-users", "--synthetic-items", "--synthetic-categories",
+                "--user-tower", "--sequence-layers", "--sequence-heads", "--sequence-dropout");
 
         Path events;
         boolean synthetic;
@@ -106,6 +109,8 @@ public final class TrainCommand {
         int validationUsers = 2_000;
         /** Each validation user's last this many training events are held out (as the evaluation's 5). */
         int validationEvents = 5;
+        /** Early stopping ends training after this many epochs in a row that do not beat the best. */
+        int patience = 1;
         int batchSize = 512;
         long seed = 42;
         long maxEvents = -1;
@@ -133,6 +138,9 @@ public final class TrainCommand {
         Double recentHalfLife;
         Long recencyHalfLifeMs;
         Double temperature;
+        /** {@code pooled} or {@code sequence} (ModelConfig#userTower); null keeps the default (pooled). */
+        String userTower;
+        SequenceTowerConfig sequence = SequenceTowerConfig.DEFAULTS;
         /** Fit a {@link RepeatBoost} on the validation users after training (docs/model.md). */
         boolean fitRepeatBoost = true;
         /** A given boost instead ({@code --repeat-boost none} gives {@link RepeatBoost#NONE}). */
@@ -192,6 +200,7 @@ public final class TrainCommand {
                 case "--epochs": epochs = positive(a, v); break;
                 case "--validation-users": validationUsers = (int) Math.min(Integer.MAX_VALUE, Math.max(0, parseLong(a, v))); break;
                 case "--validation-events": validationEvents = positive(a, v); break;
+                case "--patience": patience = positive(a, v); break;
                 case "--batch-size": batchSize = positive(a, v); break;
                 case "--seed": seed = parseLong(a, v); break;
                 case "--max-events": maxEvents = parseLong(a, v); break;
@@ -214,11 +223,22 @@ public final class TrainCommand {
                 case "--recency-half-life-ms": recencyHalfLifeMs = (long) positive(a, v); break;
                 case "--temperature": temperature = number(a, v, false); break;
                 case "--repeat-boost": repeatBoost(a, v); break;
+                case "--user-tower": userTower = userTower(a, v); break;
+                case "--sequence-layers": sequence = new SequenceTowerConfig(positive(a, v), sequence.heads(), sequence.dropout()); break;
+                case "--sequence-heads": sequence = new SequenceTowerConfig(sequence.layers(), positive(a, v), sequence.dropout()); break;
+                case "--sequence-dropout": sequence = new SequenceTowerConfig(sequence.layers(), sequence.heads(), number(a, v, true)); break;
                 case "--synthetic-users": syntheticUsers = positive(a, v); break;
                 case "--synthetic-items": syntheticItems = positive(a, v); break;
                 case "--synthetic-categories": syntheticCategories = positive(a, v); break;
                 default: throw new IllegalArgumentException("unknown option " + a);
             }
+        }
+
+        private static String userTower(String a, String v) {
+            if (!v.equals(ModelConfig.POOLED) && !v.equals(ModelConfig.SEQUENCE)) {
+                throw new IllegalArgumentException(a + " must be pooled or sequence, got " + v);
+            }
+            return v;
         }
 
         /** {@code fit}, {@code none} or {@code WEIGHT:HALF_LIFE}. */
@@ -251,7 +271,7 @@ public final class TrainCommand {
             if (parent != null && (itemBuckets != null || categoryBuckets != null
                     || userBuckets != null || dim != null || embeddingDim != null || hidden != null
                     || historyLength != null || recentHalfLife != null
-                    || recencyHalfLifeMs != null || temperature != null)) {
+                    || recencyHalfLifeMs != null || temperature != null || userTower != null)) {
                 throw new IllegalArgumentException(
                         "--parent keeps the parent's configuration; drop the size/bucket/history/temperature options");
             }
@@ -285,7 +305,10 @@ public final class TrainCommand {
             if (recencyHalfLifeMs != null) {
                 c = c.withRecencyHalfLifeMs(recencyHalfLifeMs);
             }
-            return temperature == null ? c : c.withTemperature(temperature);
+            if (temperature != null) {
+                c = c.withTemperature(temperature);
+            }
+            return ModelConfig.SEQUENCE.equals(userTower) ? c.withSequenceTower(sequence) : c;
         }
 
         SyntheticGenerator.Config syntheticConfig() {
@@ -515,6 +538,16 @@ public final class TrainCommand {
             fitOn = split.train();
             validation = Evaluation.heldOut(split.heldOut());
         }
+        return fit(o, model, fitOn, validation, fitOn.catalogue(), out, listener);
+    }
+
+    /**
+     * As {@link #fit(Options, TwoTowerModel, TrainingExamples, PrintStream, Consumer)}, on {@code
+     * fitOn} with the given validation pairs (none: no early stopping, no fitted boost), ranked
+     * against {@code validationCatalogue}.
+     */
+    static Fitted fit(Options o, TwoTowerModel model, TrainingExamples fitOn, List<Evaluation.HeldOut> validation,
+            ItemCatalogue validationCatalogue, PrintStream out, Consumer<TwoTowerTrainer.Progress> listener) {
         long steps = (long) o.epochs * ((fitOn.size() + o.batchSize - 1) / o.batchSize);
         int every = (int) Math.max(1, Math.min(100, steps / 50));
         TwoTowerTrainer trainer = new TwoTowerTrainer(model, o.trainerOptions(out, every, listener));
@@ -526,7 +559,7 @@ public final class TrainCommand {
             result = trainer.fit(fitOn);
             bestEpoch[0] = result.epochs();
         } else {
-            ItemCatalogue catalogue = fitOn.catalogue();
+            ItemCatalogue catalogue = validationCatalogue;
             List<Evaluation.HeldOut> pairs = validation;
             result = trainer.fit(fitOn, epoch -> {
                 double hr;
@@ -534,14 +567,15 @@ public final class TrainCommand {
                     hr = Evaluation.hitRates(s, pairs, 20).model();
                 }
                 boolean better = !(hr <= best[0]);
+                boolean stop = !better && epoch - bestEpoch[0] >= o.patience;
                 out.printf(Locale.ROOT, "epoch %d: validation HR@20 %.4f (%d events)%s%n", epoch, hr, pairs.size(),
-                        better ? "" : ", not better than epoch " + bestEpoch[0] + ": stop");
+                        better ? "" : ", not better than epoch " + bestEpoch[0] + (stop ? ": stop" : ""));
                 if (better) {
                     best[0] = hr;
                     bestEpoch[0] = epoch;
                     bestParameters[0] = epoch < o.epochs ? model.snapshot() : null;
                 }
-                return better;
+                return !stop;
             });
             if (bestEpoch[0] < result.epochs()) {
                 model.restore(bestParameters[0]);
@@ -553,7 +587,7 @@ public final class TrainCommand {
                 result.firstLoss(), result.lastLoss());
         RepeatBoostFit repeat = null;
         if (!validation.isEmpty() && o.fitRepeatBoost) {
-            try (ServingModel s = ServingModel.ofUnsaved("validation", model, fitOn.catalogue())) {
+            try (ServingModel s = ServingModel.ofUnsaved("validation", model, validationCatalogue)) {
                 repeat = RepeatBoostFit.fit(s, validation, 20);
             }
             StringBuilder grid = new StringBuilder();

@@ -20,6 +20,10 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  *     lets the tower follow an intent that changed a few events ago, and which also feeds the
  *     towers' shared item skip (see {@link TwoTowerModel}); 0 leaves both out (the towers of
  *     versions written before they existed)
+ * @param userTower {@value #POOLED} (the history pooled with recency weights; versions written
+ *     before there was a choice) or {@value #SEQUENCE} (a causal self-attention encoder that reads
+ *     order, shaped by {@code sequence})
+ * @param sequence the sequence tower's shape; null for the pooled tower
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ModelConfig(
@@ -32,8 +36,12 @@ public record ModelConfig(
         int historyLength,
         long recencyHalfLifeMs,
         double temperature,
-        double recentHalfLifeEvents) {
+        double recentHalfLifeEvents,
+        String userTower,
+        SequenceTowerConfig sequence) {
 
+    public static final String POOLED = "pooled";
+    public static final String SEQUENCE = "sequence";
     public static final int DEFAULT_DIM = 64;
     public static final int DEFAULT_EMBEDDING_DIM = 32;
     public static final int DEFAULT_HIDDEN = 128;
@@ -59,7 +67,20 @@ public record ModelConfig(
         require(temperature > 0 && Double.isFinite(temperature), "temperature must be > 0");
         require(recentHalfLifeEvents >= 0 && Double.isFinite(recentHalfLifeEvents),
                 "recentHalfLifeEvents must be >= 0");
+        if (userTower == null) {
+            userTower = POOLED; // manifests written before the choice
+        }
+        require(userTower.equals(POOLED) || userTower.equals(SEQUENCE),
+                "userTower must be " + POOLED + " or " + SEQUENCE + ", got " + userTower);
+        if (userTower.equals(SEQUENCE) && sequence == null) {
+            sequence = SequenceTowerConfig.DEFAULTS;
+        }
+        if (userTower.equals(POOLED)) {
+            sequence = null;
+        }
+        require(sequence == null || embeddingDim % sequence.heads() == 0, "sequence heads must divide embeddingDim");
     }
+
 
     /** A configuration without the short-term channel (the towers of the first versions). */
     public ModelConfig(
@@ -73,7 +94,18 @@ public record ModelConfig(
             long recencyHalfLifeMs,
             double temperature) {
         this(dim, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets, historyLength,
-                recencyHalfLifeMs, temperature, 0);
+                recencyHalfLifeMs, temperature, 0, POOLED, null);
+    }
+
+    /** Whether the user tower is the sequence encoder ({@link #sequence()} gives its shape). */
+    public boolean hasSequenceTower() {
+        return sequence != null;
+    }
+
+    /** This configuration with the sequence user tower of the given shape. */
+    public ModelConfig withSequenceTower(SequenceTowerConfig v) {
+        return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets,
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, SEQUENCE, v);
     }
 
     /** Whether the user tower has the short-term (last few events) pooling. */
@@ -83,7 +115,7 @@ public record ModelConfig(
 
     /**
      * The defaults of DESIGN.md (d = 64, 32-wide embeddings, 128 hidden, N = 50, 1 h, τ = 0.05)
-     * plus the short-term channel with a half-life of one event.
+     * plus the short-term channel with a half-life of one event; the pooled user tower.
      */
     public static ModelConfig defaults() {
         return new ModelConfig(
@@ -96,47 +128,49 @@ public record ModelConfig(
                 DEFAULT_HISTORY_LENGTH,
                 DEFAULT_RECENCY_HALF_LIFE_MS,
                 DEFAULT_TEMPERATURE,
-                DEFAULT_RECENT_HALF_LIFE_EVENTS);
+                DEFAULT_RECENT_HALF_LIFE_EVENTS,
+                POOLED,
+                null);
     }
 
     public ModelConfig withDim(int v) {
         return new ModelConfig(v, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
     }
 
     public ModelConfig withEmbeddingDim(int v) {
         return new ModelConfig(dim, v, hidden, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
     }
 
     public ModelConfig withHidden(int v) {
         return new ModelConfig(dim, embeddingDim, v, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
     }
 
     public ModelConfig withBuckets(int items, int categories, int users) {
         return new ModelConfig(dim, embeddingDim, hidden, items, categories, users,
-                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
     }
 
     public ModelConfig withHistoryLength(int v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, v, recencyHalfLifeMs, temperature, recentHalfLifeEvents);
+                userBuckets, v, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
     }
 
     public ModelConfig withRecencyHalfLifeMs(long v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, historyLength, v, temperature, recentHalfLifeEvents);
+                userBuckets, historyLength, v, temperature, recentHalfLifeEvents, userTower, sequence);
     }
 
     public ModelConfig withTemperature(double v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, historyLength, recencyHalfLifeMs, v, recentHalfLifeEvents);
+                userBuckets, historyLength, recencyHalfLifeMs, v, recentHalfLifeEvents, userTower, sequence);
     }
 
     public ModelConfig withRecentHalfLifeEvents(double v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, historyLength, recencyHalfLifeMs, temperature, v);
+                userBuckets, historyLength, recencyHalfLifeMs, temperature, v, userTower, sequence);
     }
 
     private static void require(boolean ok, String message) {

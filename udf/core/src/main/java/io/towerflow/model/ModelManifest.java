@@ -84,13 +84,18 @@ public record ModelManifest(
     /**
      * Parses a manifest; any malformation or missing required field is an IOException. A config
      * written before the user tower's short-term channel existed reads as one without it, and one
-     * written before the repeat boost as one without that.
+     * written before the repeat boost as one without that, and one written before the sequence
+     * tower as a pooled one.
      */
     public static ModelManifest fromJson(byte[] json) throws IOException {
         JsonNode tree = MAPPER.readTree(json);
         if (tree != null && tree.get("config") instanceof ObjectNode config
                 && !config.has(ModelConfig.RECENT_HALF_LIFE_FIELD)) {
             config.put(ModelConfig.RECENT_HALF_LIFE_FIELD, 0.0);
+        }
+        if (tree != null && tree.get("config") instanceof ObjectNode config && !config.has("userTower")) {
+            config.put("userTower", ModelConfig.POOLED); // written before the sequence tower
+            config.putNull("sequence");
         }
         if (tree instanceof ObjectNode root && !root.has(REPEAT_FIELD)) {
             root.putNull(REPEAT_FIELD);

@@ -33,6 +33,8 @@ final class TwoTowerBlock extends AbstractBlock {
     final Linear userOut;
     /** Shared item-embedding → output projection added to both towers (null without it). */
     final Linear itemSkip;
+    /** The sequence user tower's encoder (null for the pooled tower). */
+    final SequenceEncoder sequence;
 
     TwoTowerBlock(ModelConfig config) {
         super(VERSION);
@@ -47,6 +49,9 @@ final class TwoTowerBlock extends AbstractBlock {
         userOut = addChildBlock("userOut", Linear.builder().setUnits(config.dim()).build());
         itemSkip = config.hasRecentChannel()
                 ? addChildBlock("itemSkip", Linear.builder().setUnits(config.dim()).optBias(false).build())
+                : null;
+        sequence = config.hasSequenceTower()
+                ? addChildBlock("sequence", new SequenceEncoder(config.historyLength(), e, config.sequence()))
                 : null;
     }
 
@@ -72,6 +77,9 @@ final class TwoTowerBlock extends AbstractBlock {
      * short-term, when the config has that channel) ⊕ user-id embedding.
      */
     int userInputWidth() {
+        if (config.hasSequenceTower()) {
+            return 2 * config.embeddingDim(); // the encoder's latest position ⊕ user-id embedding
+        }
         return (config.hasRecentChannel() ? 5 : 3) * config.embeddingDim();
     }
 
@@ -83,6 +91,9 @@ final class TwoTowerBlock extends AbstractBlock {
         userOut.initialize(manager, dataType, new Shape(1, config.hidden()));
         if (itemSkip != null) {
             itemSkip.initialize(manager, dataType, new Shape(1, config.embeddingDim()));
+        }
+        if (sequence != null) {
+            sequence.initialize(manager, dataType, new Shape(1, config.historyLength(), config.embeddingDim()));
         }
     }
 

@@ -131,6 +131,12 @@ public final class TwoTowerModel implements AutoCloseable {
         if (b.itemSkip != null) {
             expectLinear(b.itemSkip, c.dim(), e);
         }
+        if (b.sequence != null) {
+            expect(b.sequence.positionParameter(), new Shape(c.historyLength(), e));
+            for (Linear l : b.sequence.linears()) {
+                expectLinear(l, e, e);
+            }
+        }
     }
 
     private static void expectLinear(Linear linear, long units, long inputs)
@@ -250,6 +256,9 @@ public final class TwoTowerModel implements AutoCloseable {
      */
     NDArray poolingWeights(NDManager manager, UserBatch batch, int b) {
         int n = batch.historyLength;
+        if (config.hasSequenceTower()) {
+            return SequenceAlignment.leftPad(manager, batch.lengths, b, n);
+        }
         if (!config.hasRecentChannel()) {
             return manager.create(Arrays.copyOf(batch.weights, b * n), new Shape(b, 1, n));
         }
@@ -272,12 +281,30 @@ public final class TwoTowerModel implements AutoCloseable {
             NDArray userEmbeddings,
             boolean training) {
         long b = weights.getShape().get(0);
+        if (block.sequence != null) {
+            return sequenceTower(historyItems.add(historyCategories), weights, userEmbeddings, training);
+        }
         NDArray pooled = weights.batchMatMul(historyItems); // [b, P, E]
         NDArray pooledItems = pooled.reshape(b, -1); // [b, P*E]
         NDArray pooledCategories = weights.batchMatMul(historyCategories).reshape(b, -1);
         NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userEmbeddings), 1);
         NDArray o = mlp(block.userHidden, block.userOut, x, training);
         return output(o, block.itemSkip == null ? null : pooled.get(":, -1, :"), training);
+    }
+
+    /**
+     * The sequence user tower: history embeddings [b, N, E] (slots oldest first, filled from 0),
+     * left-aligned by {@code alignment} [b, N, N] ({@link SequenceAlignment}) so that the newest item
+     * sits at position N − 1, encoded ({@link SequenceEncoder}); the newest position ⊕ the user-id
+     * embedding → MLP, plus the shared item skip of the newest item when the model has it.
+     */
+    private NDArray sequenceTower(NDArray history, NDArray alignment, NDArray userEmbeddings, boolean training) {
+        NDArray x = alignment.batchMatMul(history); // [b, N, E], padding first
+        NDArray valid = alignment.sum(new int[] {2}); // [b, N]
+        NDArray h = block.sequence.encode(parameterStore, x, valid, training);
+        NDArray latest = h.get(":, -1, :").mul(valid.get(":, -1:")); // zero for a user without history
+        NDArray o = mlp(block.userHidden, block.userOut, latest.concat(userEmbeddings, 1), training);
+        return output(o, block.itemSkip == null ? null : x.get(":, -1, :"), training);
     }
 
     private NDArray mlp(Linear hidden, Linear out, NDArray x, boolean training) {
@@ -365,6 +392,11 @@ public final class TwoTowerModel implements AutoCloseable {
                 continue;
             }
             for (Pair<String, Parameter> p : l.getParameters()) {
+                out.add(p.getValue());
+            }
+        }
+        if (block.sequence != null) {
+            for (Pair<String, Parameter> p : block.sequence.getParameters()) {
                 out.add(p.getValue());
             }
         }

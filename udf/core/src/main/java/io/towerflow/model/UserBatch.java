@@ -17,6 +17,8 @@ public final class UserBatch {
     final float[] weights;
     final float[] recentWeights;
     final int[] userRows;
+    /** How many history slots of each user are filled (slots {@code [0, length)}, oldest first). */
+    final int[] lengths;
     private int size;
 
     public UserBatch(int capacity, int historyLength) {
@@ -27,6 +29,7 @@ public final class UserBatch {
         this.weights = new float[capacity * historyLength];
         this.recentWeights = new float[capacity * historyLength];
         this.userRows = new int[capacity];
+        this.lengths = new int[capacity];
     }
 
     public int size() {
@@ -70,6 +73,7 @@ public final class UserBatch {
 
     /** Both pooling weights of history entries {@code [from, to)} into slots from {@code base}. */
     void fillWeights(ModelConfig config, byte[] actions, long[] ts, int from, int to, int base) {
+        lengths[base / historyLength] = to - from;
         HistoryWeights.fill(actions, ts, from, to, config.recencyHalfLifeMs(), weights, base);
         if (config.hasRecentChannel()) {
             HistoryWeights.fillRecent(from, to, config.recentHalfLifeEvents(), recentWeights, base);
@@ -83,6 +87,7 @@ public final class UserBatch {
         }
         int u = size++;
         userRows[u] = userRow;
+        lengths[u] = 0;
         int base = u * historyLength;
         Arrays.fill(itemRows, base, base + historyLength, 0);
         Arrays.fill(categoryRows, base, base + historyLength, 0);

@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
  *       comma-separated fields (ml-latest {@code ratings.csv}; its header is skipped as a bad
  *       line). A rating becomes an action by strength: below 3 a view, 3 a click, 4 a fav, 4.5 and
  *       more a purchase. MovieLens has no category per rating.
+ *   <li>the sequential-recommendation literature's {@code user item item …} lines ({@link
+ *       SequenceFile}), recognised by the whole file's first lines.
  * </ul>
  *
  * Blank lines are ignored; a line that does not parse is counted, reported (the first few) and
@@ -54,6 +56,13 @@ public final class EventFiles {
      * An {@link IOException} while reading is thrown as {@link UncheckedIOException}.
      */
     public static Iterable<BehaviorEvent> iterable(Path file, long maxEvents, PrintStream err, Stats stats) {
+        try {
+            if (SequenceFile.looksLike(file)) {
+                return SequenceFile.iterable(file, maxEvents, err, stats);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return () -> {
             BehaviorEventParser parser = new BehaviorEventParser();
             BufferedReader r;

@@ -21,7 +21,7 @@ import java.util.Set;
  */
 public final class RankingMetrics {
     /** The K of the evaluation table. */
-    public static final int[] TABLE_KS = {10, 20, 50};
+    public static final int[] TABLE_KS = {5, 10, 20, 50};
 
     private final int maxK;
     private final double[] hits;

@@ -54,8 +54,8 @@ class RankingMetricsTest {
         m.add(new String[] {"a"}, Set.of("a"));
         m.add(new String[] {"b"}, Set.of("c"));
         Map<String, Double> t = m.table();
-        assertEquals(List.of("HR@10", "HR@20", "HR@50", "Recall@10", "Recall@20", "Recall@50",
-                "NDCG@10", "NDCG@20", "NDCG@50"), List.copyOf(t.keySet()));
+        assertEquals(List.of("HR@5", "HR@10", "HR@20", "HR@50", "Recall@5", "Recall@10", "Recall@20", "Recall@50",
+                "NDCG@5", "NDCG@10", "NDCG@20", "NDCG@50"), List.copyOf(t.keySet()));
         assertEquals(0.5, t.get("HR@20"));
         double[] curve = m.hitRateCurve();
         assertEquals(50, curve.length);
