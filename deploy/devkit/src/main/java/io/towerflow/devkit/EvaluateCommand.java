@@ -53,12 +53,17 @@ import java.util.function.Consumer;
  *
  * <pre>
  * EvaluateCommand (--synthetic | --events FILE) [training options of TrainCommand]
- *     [--test-events 5] [--max-test-users 10000] [--exclude-seen] [--model DIR]
+ *     [--protocol temporal|leave-one-out] [--test-events 5] [--max-test-users 10000] [--exclude-seen] [--model DIR]
  *     [--intent-shift-users 100] [--intent-shift-events 30] [--name NAME]
  *     [--plots DIR] [--summary-json FILE] [--out DIR --version NAME]
  * </pre>
  *
- * {@code --out} writes the evaluated model as a version whose manifest carries the metrics
+ * {@code --protocol leave-one-out} replaces the temporal split by the sequential-recommendation
+ * literature's ({@link LeaveOneOutSplit}): last event = test target, the one before = validation
+ * target (early stopping), the whole file's items as candidates, every earlier item excluded;
+ * {@code --test-events}, {@code --max-test-users} and {@code --exclude-seen} do not apply to it.
+ *
+ * <p>{@code --out} writes the evaluated model as a version whose manifest carries the metrics
  * ({@code eval.<method>.<metric>}). Exit status 0 on success, 2 on bad usage, 1 on failure.
  */
 public final class EvaluateCommand {

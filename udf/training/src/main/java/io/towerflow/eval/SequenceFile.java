@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -73,7 +74,23 @@ public final class SequenceFile {
                 throw new UncheckedIOException(e);
             }
             Stream<BehaviorEvent> events = lines.flatMap(line -> events(file, line, err, stats));
-            return (maxEvents > 0 ? events.limit(maxEvents) : events).iterator();
+            Iterator<BehaviorEvent> it = (maxEvents > 0 ? events.limit(maxEvents) : events).iterator();
+            // one pass: the file is closed as soon as the pass ends, not left to the collector
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    boolean more = it.hasNext();
+                    if (!more) {
+                        lines.close();
+                    }
+                    return more;
+                }
+
+                @Override
+                public BehaviorEvent next() {
+                    return it.next();
+                }
+            };
         };
     }
 
