@@ -54,6 +54,7 @@ final class OutputLedger implements AutoCloseable {
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final List<Received> lists = new ArrayList<>();
     private final List<String> deadLetterOrigins = new ArrayList<>();
+    private final Map<String, String> deadLetterReasons = new HashMap<>();
 
     OutputLedger(KafkaEndpoint kafka, String listsTopic, String deadLetterTopic) {
         this.listsTopic = listsTopic;
@@ -85,8 +86,10 @@ final class OutputLedger implements AutoCloseable {
             } else {
                 try {
                     JsonNode d = JsonCodec.mapper().readTree(r.value());
-                    deadLetterOrigins.add(d.path("sourceTopic").asText() + "/" + d.path("sourcePartition").asInt()
-                            + "@" + d.path("sourceOffset").asLong());
+                    String origin = d.path("sourceTopic").asText() + "/" + d.path("sourcePartition").asInt()
+                            + "@" + d.path("sourceOffset").asLong();
+                    deadLetterOrigins.add(origin);
+                    deadLetterReasons.put(origin, d.path("reason").asText());
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -100,6 +103,16 @@ final class OutputLedger implements AutoCloseable {
 
     long deadLetters() {
         return deadLetterOrigins.size();
+    }
+
+    /** The reason of each dead letter read, by origin ({@code topic/partition@offset}). */
+    Map<String, String> deadLetterReasons() {
+        return deadLetterReasons;
+    }
+
+    /** When the first list seen at or after {@code epochMs} was seen. */
+    OptionalLong firstReceivedAfter(long epochMs) {
+        return lists.stream().mapToLong(Received::receivedAtMs).filter(t -> t >= epochMs).min();
     }
 
     /** When the first list whose key satisfies {@code filter} was seen. */
