@@ -170,6 +170,7 @@ public final class ChaosCommand {
         deleteRecursively(home.kafka());
         deleteRecursively(home.dir.resolve("work"));
         Files.createDirectories(home.tmp());
+        Files.createDirectories(home.logs());
         brokerProcess = new KafkaBrokerProcess(home, ProcessClasspath.resolve(home, "kafka"));
         int port = ClusterHome.freePort(9193, 9292);
         broker = brokerProcess.start(port, ClusterHome.freePort());

@@ -24,7 +24,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,17 +83,10 @@ final class ChaosScenario implements AutoCloseable {
         feedback = "feedback-" + s;
         updates = "updates-" + s;
         catalog = "catalog-" + s;
-        Map<String, Object> p = kafka.map();
-        p.putAll(Map.of(
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 2,
-                // the fuzzing corpus holds a 10 MB record
+        // the fuzzing corpus holds a 10 MB record
+        producer = EventFeeder.producer(kafka, Map.of(
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024,
-                ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024,
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
-        producer = new KafkaProducer<>(p);
+                ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024));
     }
 
     /** Creates the scenario's topics; the behaviour topic takes records up to 16 MB. */
@@ -267,6 +259,16 @@ final class ChaosScenario implements AutoCloseable {
             pollFor(Duration.ofMillis(500));
         }
         return -1;
+    }
+
+    /** The web UI / REST address of the scenario's MiniCluster. */
+    String restAddress() {
+        return rest.address();
+    }
+
+    /** {@code GET /jobs/<id>/checkpoints}: counts, summary, latest completed (size, duration). */
+    JsonNode checkpointStats() throws Exception {
+        return rest.get("/jobs/" + job + "/checkpoints");
     }
 
     /** Checkpoints completed so far. */

@@ -58,18 +58,23 @@ final class OutputLedger implements AutoCloseable {
 
     OutputLedger(KafkaEndpoint kafka, String listsTopic, String deadLetterTopic) {
         this.listsTopic = listsTopic;
+        this.consumer = readCommittedConsumer(kafka);
+        for (String topic : List.of(listsTopic, deadLetterTopic)) {
+            consumer.partitionsFor(topic).forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+    }
+
+    /** A consumer of bytes that sees committed transactions only and commits no offsets. */
+    static KafkaConsumer<byte[], byte[]> readCommittedConsumer(KafkaEndpoint kafka) {
         Map<String, Object> p = kafka.map();
         p.putAll(Map.of(
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
-        this.consumer = new KafkaConsumer<>(p);
-        for (String topic : List.of(listsTopic, deadLetterTopic)) {
-            consumer.partitionsFor(topic).forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
-        }
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+        return new KafkaConsumer<>(p);
     }
 
     /** One poll; whatever committed output it returns is recorded. */
