@@ -1,13 +1,16 @@
 package io.towerflow.job;
 
+
 import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
+import io.towerflow.operators.FaultInjection;
 import io.towerflow.records.DeadLetter;
 import io.towerflow.records.Feedback;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.RawRecord;
 import io.towerflow.records.Recommendation;
 
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -87,7 +90,10 @@ public final class KafkaIO {
 
     public static KafkaSink<Recommendation> recommendationSink(ReadableConfig conf) {
         String topic = conf.get(KafkaOptions.RECOMMENDATIONS_TOPIC);
-        return exactlyOnce(conf, "recs", (r, ctx, ts) -> keyedByUser(topic, ts, r.userId, JsonCodec.recommendation(r)));
+        KafkaRecordSerializationSchema<Recommendation> serializer =
+                (r, ctx, ts) -> keyedByUser(topic, ts, r.userId, JsonCodec.recommendation(r));
+        FaultInjection fault = FaultInjection.from(conf);
+        return exactlyOnce(conf, "recs", fault.toString().equals("none") ? serializer : new FaultySerializer<>(serializer, fault));
     }
 
     private static ProducerRecord<byte[], byte[]> keyedByUser(String topic, Long ts, String userId, byte[] value) {
@@ -113,6 +119,39 @@ public final class KafkaIO {
                         "transaction.timeout.ms",
                         Long.toString(conf.get(KafkaOptions.TRANSACTION_TIMEOUT).toMillis()))
                 .build();
+    }
+
+    /**
+     * The recommendations sink's serializer with the test-only fault of {@code
+     * towerflow.testing.fail-at sink:<n>}: it runs inside the sink writer, so the fault fails the
+     * sink with a transaction open. The attempt number comes from the writer's metric scope.
+     */
+    static final class FaultySerializer<T> implements KafkaRecordSerializationSchema<T> {
+        private static final long serialVersionUID = 1L;
+        private final KafkaRecordSerializationSchema<T> inner;
+        private final FaultInjection fault;
+        private transient boolean armed;
+        private transient long seen;
+
+        FaultySerializer(KafkaRecordSerializationSchema<T> inner, FaultInjection fault) {
+            this.inner = inner;
+            this.fault = fault;
+        }
+
+        @Override
+        public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) throws Exception {
+            inner.open(context, sinkContext);
+            String attempt = context.getMetricGroup().getAllVariables().getOrDefault("<task_attempt_num>", "0");
+            armed = fault.armed(FaultInjection.Point.SINK, sinkContext.getParallelInstanceId(), Integer.parseInt(attempt));
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
+            if (armed) {
+                fault.check(FaultInjection.Point.SINK, ++seen);
+            }
+            return inner.serialize(element, context, timestamp);
+        }
     }
 
     /** Keeps the bytes and their origin (topic, partition, offset) of every record. */

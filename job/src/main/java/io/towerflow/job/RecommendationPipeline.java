@@ -1,6 +1,7 @@
 package io.towerflow.job;
 
 import io.towerflow.config.KafkaOptions;
+import io.towerflow.operators.FaultInjection;
 import io.towerflow.operators.ParseBehaviorFunction;
 import io.towerflow.operators.ParseControlFunction;
 import io.towerflow.operators.RecommendConfig;
@@ -51,7 +52,7 @@ public final class RecommendationPipeline {
         // every record and state type is a POJO (SerializationTest); a Kryo fallback fails here
         raw.getExecutionEnvironment().configure(new Configuration().set(PipelineOptions.GENERIC_TYPES, false));
         SingleOutputStreamOperator<BehaviorEvent> events =
-                raw.process(new ParseBehaviorFunction())
+                raw.process(new ParseBehaviorFunction(FaultInjection.from(conf)))
                         .returns(TypeInformation.of(BehaviorEvent.class))
                         .uid("parse-behavior")
                         .name("parse+validate");
@@ -69,7 +70,7 @@ public final class RecommendationPipeline {
                         .transform(
                                 "recommend",
                                 TypeInformation.of(Recommendation.class),
-                                new RecommendOperator(RecommendConfig.from(conf)))
+                                new RecommendOperator(RecommendConfig.from(conf), FaultInjection.from(conf)))
                         .uid("recommend")
                         .name("recommend (two-tower top-K)");
 

@@ -24,17 +24,35 @@ public class ParseBehaviorFunction extends ProcessFunction<RawRecord, BehaviorEv
             new OutputTag<>("user-behavior-dlq") {};
 
     private final BehaviorEventParser parser = new BehaviorEventParser();
+    private final FaultInjection fault;
     private transient Counter parsed;
     private transient Counter rejected;
+    private transient boolean faultArmed;
+    private transient long seen;
+
+    public ParseBehaviorFunction() {
+        this(FaultInjection.none());
+    }
+
+    /** With a test-only fault ({@code towerflow.testing.fail-at parse:<n>}). */
+    public ParseBehaviorFunction(FaultInjection fault) {
+        this.fault = fault;
+    }
 
     @Override
     public void open(OpenContext openContext) {
         parsed = getRuntimeContext().getMetricGroup().counter("eventsParsed");
         rejected = getRuntimeContext().getMetricGroup().counter("eventsRejected");
+        faultArmed = fault.armed(FaultInjection.Point.PARSE,
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getRuntimeContext().getTaskInfo().getAttemptNumber());
     }
 
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<BehaviorEvent> out) {
+        if (faultArmed) {
+            fault.check(FaultInjection.Point.PARSE, ++seen);
+        }
         try {
             BehaviorEvent event = parser.parse(raw.value);
             parsed.inc();

@@ -84,6 +84,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient BroadcastState<String, ModelUpdate> modelUpdates;
     private transient BroadcastState<String, CatalogueItem> catalogue;
     private transient List<StreamRecord<BehaviorEvent>> buffer;
+    private final FaultInjection fault;
+    private transient boolean faultArmed;
+    private transient long seen;
     private transient boolean flushScheduled;
     private transient boolean swapPollScheduled;
 
@@ -94,7 +97,13 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient OnlineHitRates onlineHitRates;
 
     public RecommendOperator(RecommendConfig config) {
+        this(config, FaultInjection.none());
+    }
+
+    /** With a test-only fault ({@code towerflow.testing.fail-at recommend:<n>}). */
+    public RecommendOperator(RecommendConfig config, FaultInjection fault) {
         this.config = config;
+        this.fault = fault;
     }
 
     @Override
@@ -117,6 +126,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         catalogue = getOperatorStateBackend().getBroadcastState(CATALOGUE);
 
         buffer = new ArrayList<>(config.batchMaxSize);
+        faultArmed = fault.armed(FaultInjection.Point.RECOMMEND,
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getRuntimeContext().getTaskInfo().getAttemptNumber());
         MetricGroup metrics = getMetricGroup();
         listsEmitted = metrics.counter("recommendationsEmitted");
         coldStartLists = metrics.counter("coldStartLists");
@@ -138,6 +150,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     @Override
     public void processElement1(StreamRecord<BehaviorEvent> element) throws Exception {
         buffer.add(element);
+        seen++;
+        if (faultArmed && buffer.size() > 1 && buffer.size() < config.batchMaxSize) {
+            fault.check(FaultInjection.Point.RECOMMEND, seen); // mid-batch: events buffered, none scored
+        }
         if (buffer.size() >= config.batchMaxSize) {
             flush();
         } else if (!flushScheduled) {

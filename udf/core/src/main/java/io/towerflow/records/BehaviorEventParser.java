@@ -1,5 +1,6 @@
 package io.towerflow.records;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +28,9 @@ public final class BehaviorEventParser implements Serializable {
     public static final int MAX_ID_LENGTH = 128;
     public static final int MAX_QUERY_LENGTH = 1024;
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Rejects duplicate keys: {@code {"userId":"a","userId":"b"}} names no one user. */
+    private static final ObjectMapper MAPPER =
+            new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     public BehaviorEvent parse(byte[] bytes) throws InvalidEventException {
         if (bytes == null || bytes.length == 0) {
@@ -124,7 +127,20 @@ public final class BehaviorEventParser implements Serializable {
             throw new InvalidEventException(
                     field + " of " + s.length() + " chars exceeds " + maxLength);
         }
+        if (hasControlCharacter(s)) {
+            throw new InvalidEventException(field + " contains a control character (NUL, ...)");
+        }
         return s;
+    }
+
+    /** NUL and the other C0/C1 controls: never part of an id or a query, often a sign of binary junk. */
+    static boolean hasControlCharacter(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isISOControl(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static long checkTs(long ts) throws InvalidEventException {

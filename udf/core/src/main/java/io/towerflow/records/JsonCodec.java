@@ -1,5 +1,6 @@
 package io.towerflow.records;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,7 +16,9 @@ import java.util.Base64;
 
 /** JSON encodings of the job's output records, as in the data contracts of DESIGN.md. */
 public final class JsonCodec {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Strict on reading: a duplicate key is an error, not "the last one wins". */
+    private static final ObjectMapper MAPPER =
+            new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private JsonCodec() {}
 
@@ -53,6 +56,10 @@ public final class JsonCodec {
         n.put("sourcePartition", d.sourcePartition);
         n.put("sourceOffset", d.sourceOffset);
         n.put("rejectedTs", d.rejectedTs);
+        n.put("rawLength", d.rawLength);
+        if (d.raw != null && d.rawLength > d.raw.length) {
+            n.put("rawTruncated", true);
+        }
         String text = utf8OrNull(d.raw);
         if (text != null) {
             n.put("raw", text);
@@ -160,9 +167,10 @@ public final class JsonCodec {
     public static ModelUpdate parseModelUpdate(byte[] json) {
         JsonNode n = jsonObject(json, "model update");
         for (String field : new String[] {"version", "uri", "sha256"}) {
-            if (!n.hasNonNull(field) || n.get(field).asText().isBlank()) {
-                throw new IllegalArgumentException("model update lacks " + field);
+            if (!n.hasNonNull(field) || !n.get(field).isTextual() || n.get(field).asText().isBlank()) {
+                throw new IllegalArgumentException("model update lacks " + field + " (a non-blank string)");
             }
+            checkNoControl("model update's " + field, n.get(field).asText());
         }
         return new ModelUpdate(n.get("version").asText(), n.get("uri").asText(), n.get("sha256").asText());
     }
@@ -182,6 +190,10 @@ public final class JsonCodec {
         if (!n.hasNonNull("itemId") || n.get("itemId").asText().isBlank()) {
             throw new IllegalArgumentException("catalogue record lacks itemId");
         }
+        checkNoControl("catalogue record's itemId", n.get("itemId").asText());
+        if (n.hasNonNull("categoryId")) {
+            checkNoControl("catalogue record's categoryId", n.get("categoryId").asText());
+        }
         JsonNode available = n.get("available");
         if (available != null && !available.isNull() && !available.isBoolean()) {
             throw new IllegalArgumentException("catalogue record's available is not a boolean");
@@ -190,6 +202,15 @@ public final class JsonCodec {
                 n.get("itemId").asText().strip(),
                 n.hasNonNull("categoryId") ? n.get("categoryId").asText().strip() : null,
                 available == null || available.isNull() || available.asBoolean());
+    }
+
+    private static void checkNoControl(String what, String value) {
+        if (value.length() > 4096) {
+            throw new IllegalArgumentException(what + " of " + value.length() + " chars is too long");
+        }
+        if (BehaviorEventParser.hasControlCharacter(value)) {
+            throw new IllegalArgumentException(what + " contains a control character (NUL, ...)");
+        }
     }
 
     private static JsonNode jsonObject(byte[] json, String what) {

@@ -121,4 +121,31 @@ class BehaviorEventParserTest {
         e.sessionId = "s";
         assertEquals(e, parser.parse(JsonCodec.behaviorEvent(e)));
     }
+
+    // found by the fuzzing run (issue #13, item 4): each was accepted before
+
+    @Test
+    void rejectsDuplicateKeys() {
+        String r = reason("{\"userId\":\"u1\",\"userId\":\"u2\",\"itemId\":\"i\",\"action\":\"view\",\"ts\":1700000000000}");
+        assertTrue(r.startsWith("malformed JSON: Duplicate field 'userId'"), r);
+    }
+
+    @Test
+    void rejectsNulAndOtherControlCharactersInIds() {
+        assertEquals("userId contains a control character (NUL, ...)",
+                reason("{\"userId\":\"u\\u0000\",\"itemId\":\"i\",\"action\":\"view\",\"ts\":1700000000000}"));
+        assertEquals("itemId contains a control character (NUL, ...)", reason("1,2\u00003,4,pv,1511544070"));
+        assertEquals("query contains a control character (NUL, ...)",
+                reason("{\"userId\":\"u\",\"itemId\":\"i\",\"action\":\"search\",\"ts\":1700000000000,\"query\":\"a\\u0007b\"}"));
+        // a raw NUL inside a JSON string is not JSON at all
+        assertTrue(reason("{\"userId\":\"u\u0000\",\"itemId\":\"i\",\"action\":\"view\",\"ts\":1700000000000}")
+                .startsWith("malformed JSON"));
+    }
+
+    @Test
+    void rejectsNestingDeeperThanJacksonsLimit() {
+        String deep = "{\"userId\":\"u\",\"x\":" + "[".repeat(1_500) + "]".repeat(1_500)
+                + ",\"itemId\":\"i\",\"action\":\"view\",\"ts\":1700000000000}";
+        assertTrue(reason(deep).startsWith("malformed JSON: Document nesting depth"), reason(deep));
+    }
 }

@@ -20,8 +20,13 @@ final class ClusterHome {
     final Path dir;
 
     ClusterHome(Path repo) {
+        this(repo, "cluster");
+    }
+
+    /** A home of its own under {@code <repo>/.run/<name>} (the failure suite's broker: {@code chaos}). */
+    ClusterHome(Path repo, String name) {
         this.repo = repo.toAbsolutePath().normalize();
-        this.dir = this.repo.resolve(".run").resolve("cluster");
+        this.dir = this.repo.resolve(".run").resolve(name);
     }
 
     Path flinkHome() {

@@ -42,6 +42,11 @@ final class EventFeeder implements AutoCloseable {
 
     EventFeeder(KafkaEndpoint kafka, String topic) {
         this.topic = topic;
+        this.producer = producer(kafka, Map.of());
+    }
+
+    /** An idempotent producer of bytes (acks=all, linger 2 ms), with {@code extra} settings over these. */
+    static KafkaProducer<byte[], byte[]> producer(KafkaEndpoint kafka, Map<String, Object> extra) {
         Map<String, Object> p = kafka.map();
         p.putAll(Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -49,7 +54,8 @@ final class EventFeeder implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 2,
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
-        this.producer = new KafkaProducer<>(p);
+        p.putAll(extra);
+        return new KafkaProducer<>(p);
     }
 
     /** The identity of an event and of its list: one list per valid event, with the event's user and ts. */

@@ -53,6 +53,14 @@ final class KafkaBrokerProcess {
         return Daemon.start(home, NAME, run, Map.of());
     }
 
+    /** Starts the broker again on its existing data (after {@link #start} and a stop). */
+    Daemon restart() throws IOException {
+        List<String> run = new ArrayList<>(java());
+        run.add("kafka.Kafka");
+        run.add(home.kafka().resolve("server.properties").toString());
+        return Daemon.start(home, NAME, run, Map.of());
+    }
+
     private List<String> java() {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

@@ -54,21 +54,27 @@ final class OutputLedger implements AutoCloseable {
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final List<Received> lists = new ArrayList<>();
     private final List<String> deadLetterOrigins = new ArrayList<>();
+    private final Map<String, String> deadLetterReasons = new HashMap<>();
 
     OutputLedger(KafkaEndpoint kafka, String listsTopic, String deadLetterTopic) {
         this.listsTopic = listsTopic;
+        this.consumer = readCommittedConsumer(kafka);
+        for (String topic : List.of(listsTopic, deadLetterTopic)) {
+            consumer.partitionsFor(topic).forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+    }
+
+    /** A consumer of bytes that sees committed transactions only and commits no offsets. */
+    static KafkaConsumer<byte[], byte[]> readCommittedConsumer(KafkaEndpoint kafka) {
         Map<String, Object> p = kafka.map();
         p.putAll(Map.of(
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
-        this.consumer = new KafkaConsumer<>(p);
-        for (String topic : List.of(listsTopic, deadLetterTopic)) {
-            consumer.partitionsFor(topic).forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
-        }
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+        return new KafkaConsumer<>(p);
     }
 
     /** One poll; whatever committed output it returns is recorded. */
@@ -85,8 +91,10 @@ final class OutputLedger implements AutoCloseable {
             } else {
                 try {
                     JsonNode d = JsonCodec.mapper().readTree(r.value());
-                    deadLetterOrigins.add(d.path("sourceTopic").asText() + "/" + d.path("sourcePartition").asInt()
-                            + "@" + d.path("sourceOffset").asLong());
+                    String origin = d.path("sourceTopic").asText() + "/" + d.path("sourcePartition").asInt()
+                            + "@" + d.path("sourceOffset").asLong();
+                    deadLetterOrigins.add(origin);
+                    deadLetterReasons.put(origin, d.path("reason").asText());
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -100,6 +108,16 @@ final class OutputLedger implements AutoCloseable {
 
     long deadLetters() {
         return deadLetterOrigins.size();
+    }
+
+    /** The reason of each dead letter read, by origin ({@code topic/partition@offset}). */
+    Map<String, String> deadLetterReasons() {
+        return deadLetterReasons;
+    }
+
+    /** When the first list seen at or after {@code epochMs} was seen. */
+    OptionalLong firstReceivedAfter(long epochMs) {
+        return lists.stream().mapToLong(Received::receivedAtMs).filter(t -> t >= epochMs).min();
     }
 
     /** When the first list whose key satisfies {@code filter} was seen. */

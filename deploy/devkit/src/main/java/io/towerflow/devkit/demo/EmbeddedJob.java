@@ -1,20 +1,19 @@
 package io.towerflow.devkit.demo;
 
+import io.towerflow.devkit.cluster.MiniClusterTasks;
 import io.towerflow.job.RecommendationJob;
 
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.runtime.execution.ExecutionState;
-import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
-import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -68,7 +67,7 @@ final class EmbeddedJob implements AutoCloseable {
             StreamGraph graph = env.getStreamGraph();
             graph.setJobName(name);
             JobID job = cluster.submitJob(graph).get().getJobID();
-            awaitAllTasksRunning(cluster, job);
+            MiniClusterTasks.awaitAllRunning(cluster, job, Duration.ofSeconds(120), () -> { });
             return new EmbeddedJob(cluster, job);
         } catch (Exception | Error e) {
             cluster.close();
@@ -87,30 +86,6 @@ final class EmbeddedJob implements AutoCloseable {
     /** The job's status now (a terminal one means it failed or was cancelled). */
     JobStatus status() throws Exception {
         return cluster.getJobStatus(job).get();
-    }
-
-    private static void awaitAllTasksRunning(MiniCluster cluster, JobID job) throws Exception {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (true) {
-            AccessExecutionGraph graph = cluster.getExecutionGraph(job).get();
-            if (graph.getState().isGloballyTerminalState()) {
-                throw new IllegalStateException("job " + graph.getState() + " while starting: " + graph.getFailureInfo());
-            }
-            // an initializing job answers with an empty graph: require every vertex, and some
-            int vertices = 0;
-            boolean running = true;
-            for (AccessExecutionVertex v : graph.getAllExecutionVertices()) {
-                vertices++;
-                running &= v.getExecutionState() == ExecutionState.RUNNING;
-            }
-            if (vertices > 0 && running) {
-                return;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new IllegalStateException("tasks not running after 120 s");
-            }
-            Thread.sleep(100);
-        }
     }
 
     @Override

@@ -33,6 +33,15 @@ public final class Plots {
         save(chart, png);
     }
 
+    /** One series over time (the soak run: a value per minute). */
+    public static void timeSeries(String title, String xTitle, String yTitle, double[] x, double[] y, Path png) throws IOException {
+        XYChart chart = chart(title, xTitle, yTitle);
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.addSeries(yTitle, x, y);
+        save(chart, png);
+    }
+
     /** HR@K for K = 1 .. n, one line per method (curves[method][K - 1]). */
     public static void hitRateByK(String title, Map<String, double[]> curves, Path png) throws IOException {
         XYChart chart = chart(title, "K (list length)", "HR@K");

@@ -1,0 +1,460 @@
+package io.towerflow.devkit.cluster;
+
+
+import io.towerflow.config.KafkaEndpoint;
+import io.towerflow.devkit.eval.Plots;
+import io.towerflow.devkit.kafka.EmbeddedKafka;
+import io.towerflow.model.ModelArtifacts;
+import io.towerflow.records.BehaviorEvent;
+import io.towerflow.records.CatalogueItem;
+import io.towerflow.records.JsonCodec;
+import io.towerflow.records.ModelUpdate;
+import io.towerflow.records.Recommendation;
+import io.towerflow.synthetic.SyntheticGenerator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * {@code deploy/local/towerflow soak --minutes N}: the embedded pipeline (in-process KRaft broker,
+ * RecommendationJob on a MiniCluster, parallelism 2, RocksDB, exactly-once checkpoints every 2 s)
+ * run at 70 % of the capacity measured first on the same machine, with a hot model swap every
+ * 3 minutes and catalogue changes every minute. Per minute: heap after GC, RSS, last checkpoint's
+ * size and duration, p99 event→committed-list latency, lists per second. Writes a PNG per series,
+ * checks each is flat (mean of the last 5 minutes within 10 % of minutes 5–10) and that every
+ * event got exactly one list. Events carry a sequence number as their event time, so accounting
+ * is a bit set, not a map of keys, and the harness's own memory stays flat.
+ */
+public final class SoakCommand {
+    static final String USAGE = "usage: towerflow soak [--minutes N (20)] [--summary-json FILE] [--plots DIR (docs/img)] "
+            + "[--capacity-events N (12000)] [--load 0.7]";
+
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+    /** Event time of sequence number 0; event n has ts = BASE_TS + n. */
+    private static final long BASE_TS = 1_764_547_200_000L;
+    /** One event in SAMPLE has its send time kept, for latency. */
+    private static final int SAMPLE = 20;
+
+    private final Map<String, String> args;
+    private final Path repo = Path.of("").toAbsolutePath();
+    private final Path work = repo.resolve(".run").resolve("soak");
+
+    private SoakCommand(Map<String, String> args) {
+        this.args = args;
+    }
+
+    public static void main(String[] argv) {
+        int code;
+        try {
+            Map<String, String> args = new HashMap<>();
+            for (int i = 0; i < argv.length; i++) {
+                if (List.of("help", "-h", "--help").contains(argv[i])) {
+                    System.out.println(USAGE);
+                    System.exit(0);
+                }
+                if (!argv[i].startsWith("--") || i + 1 >= argv.length) {
+                    System.err.println(USAGE);
+                    System.exit(2);
+                }
+                args.put(argv[i].substring(2), argv[++i]);
+            }
+            code = new SoakCommand(args).run();
+        } catch (Exception e) {
+            System.err.println("[soak] " + e);
+            e.printStackTrace(System.err);
+            code = 2;
+        }
+        System.exit(code);
+    }
+
+    private static void log(String s) {
+        System.out.println("[soak " + LocalTime.now().format(CLOCK) + "] " + s);
+    }
+
+    /** What the output consumer has seen: which sequence numbers got a list, and sampled latencies. */
+    private static final class Accounting {
+        final BitSet seen = new BitSet();
+        long lists;
+        long duplicated;
+        long deadLetters;
+        /** latencies (ms) of sampled events whose list arrived in the current minute */
+        final List<Long> minuteLatencies = new ArrayList<>();
+        /** while measuring capacity: when the job emitted each list (its own clock, not commit time) */
+        List<Long> emitted;
+    }
+
+    private int run() throws Exception {
+        int minutes = Integer.parseInt(args.getOrDefault("minutes", "20"));
+        double load = Double.parseDouble(args.getOrDefault("load", "0.7"));
+        int capacityEvents = Integer.parseInt(args.getOrDefault("capacity-events", "12000"));
+        Path plots = repo.resolve(args.getOrDefault("plots", "docs/img"));
+        deleteRecursively(work);
+        Files.createDirectories(work);
+        // the model store: the newest committed version, copied, so hot swaps can add versions beside it
+        Path store = Files.createDirectories(work.resolve("models"));
+        Path source;
+        try (Stream<Path> dirs = Files.list(repo.resolve("model-artifacts"))) {
+            source = dirs.filter(d -> Files.exists(d.resolve("manifest.json"))).max(Comparator.comparing(Path::getFileName)).orElseThrow();
+        }
+        Path model = copyVersion(source, store, source.getFileName().toString());
+
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka"));
+                ChaosScenario s = new ChaosScenario("soak", kafka.endpoint(), work, model)) {
+            s.createTopics();
+            s.startJob(Map.of("execution.checkpointing.interval", "2s"));
+            log("job running; Flink web UI " + s.restAddress());
+            Feeder feeder = new Feeder(kafka.endpoint(), s.in);
+            Accounting acc = new Accounting();
+            Map<Long, Long> sentAt = feeder.sentAt;
+            try (KafkaConsumer<byte[], byte[]> out = consumer(kafka.endpoint(), s.out, s.dlq);
+                    KafkaProducer<byte[], byte[]> control = producer(kafka.endpoint())) {
+                // 1. capacity: a backlog as fast as possible; the job's emit rate between the 20th and
+                // 80th percentile of its lists' emit times (commit times come in bursts, one per checkpoint)
+                acc.emitted = new ArrayList<>(capacityEvents);
+                feeder.sendBurst(capacityEvents);
+                long capacityDeadline = System.currentTimeMillis() + 600_000;
+                while (acc.lists < capacityEvents) {
+                    if (System.currentTimeMillis() > capacityDeadline) {
+                        throw new IllegalStateException("only " + acc.lists + " of " + capacityEvents + " lists in 10 min");
+                    }
+                    consume(out, s.out, acc, sentAt);
+                }
+                List<Long> emitted = acc.emitted;
+                acc.emitted = null;
+                emitted.sort(Long::compare);
+                long e20 = emitted.get(capacityEvents / 5);
+                long e80 = emitted.get(capacityEvents * 4 / 5);
+                double capacity = (capacityEvents * 0.6) / Math.max(0.001, (e80 - e20) / 1000.0);
+                double rate = load * capacity;
+                log(String.format("capacity %.0f events/s (the job's emit rate between the 20th and 80th percentile of a "
+                        + "%d-event backlog); soaking at %.0f events/s for %d min", capacity, capacityEvents, rate, minutes));
+                acc.minuteLatencies.clear();
+
+                // 2. the soak: a feeder thread at the rate, this thread consumes and samples per minute
+                feeder.startSteady(rate);
+                List<ObjectNode> perMinute = new ArrayList<>();
+                long start = System.currentTimeMillis();
+                long listsAtMinuteStart = acc.lists;
+                int swaps = 0;
+                Random rnd = new Random(5);
+                for (int minute = 1; minute <= minutes; minute++) {
+                    long end = start + minute * 60_000L;
+                    while (System.currentTimeMillis() < end) {
+                        consume(out, s.out, acc, sentAt);
+                    }
+                    // along the way: catalogue changes every minute, a new model version every 3 minutes
+                    for (int i = 0; i < 200; i++) {
+                        String item = Integer.toString(rnd.nextInt(20_000));
+                        control.send(new ProducerRecord<>(s.catalog, item.getBytes(StandardCharsets.UTF_8),
+                                JsonCodec.catalogueItem(new CatalogueItem(item, Integer.toString(rnd.nextInt(100)), rnd.nextInt(10) > 0))));
+                    }
+                    if (minute % 3 == 0) {
+                        String version = source.getFileName() + String.format("-soak%02d", ++swaps);
+                        Path dir = copyVersion(source, store, version);
+                        control.send(new ProducerRecord<>(s.updates,
+                                JsonCodec.modelUpdate(new ModelUpdate(version, dir.toUri().toString(), ModelArtifacts.sha256(dir.resolve("manifest.json"))))));
+                    }
+                    control.flush();
+                    ObjectNode m = sample(minute, s, acc, (acc.lists - listsAtMinuteStart) / 60.0);
+                    listsAtMinuteStart = acc.lists;
+                    perMinute.add(m);
+                    log("minute " + minute + ": " + m);
+                }
+                long sent = feeder.stop();
+                // 3. drain: every event sent must get its list
+                long deadline = System.currentTimeMillis() + 120_000;
+                while (acc.seen.cardinality() < sent && System.currentTimeMillis() < deadline) {
+                    consume(out, s.out, acc, sentAt);
+                }
+                long lost = sent - acc.seen.cardinality();
+                return report(minutes, capacity, rate, sent, acc, lost, swaps, perMinute, plots);
+            } finally {
+                feeder.stop();
+            }
+        }
+    }
+
+    private int report(int minutes, double capacity, double rate, long sent, Accounting acc, long lost, int swaps,
+            List<ObjectNode> perMinute, Path plots) throws Exception {
+        ObjectNode summary = JsonCodec.mapper().createObjectNode();
+        summary.put("minutes", minutes);
+        summary.put("capacityEventsPerSecond", Math.round(capacity));
+        summary.put("rateEventsPerSecond", Math.round(rate));
+        summary.put("eventsIn", sent);
+        summary.put("lists", acc.lists);
+        summary.put("lost", lost);
+        summary.put("duplicated", acc.duplicated);
+        summary.put("deadLetters", acc.deadLetters);
+        summary.put("modelSwaps", swaps);
+        ArrayNode series = summary.putArray("perMinute");
+        perMinute.forEach(series::add);
+        ObjectNode flat = summary.putObject("flat");
+        boolean allFlat = true;
+        Files.createDirectories(plots);
+        for (String key : List.of("heapAfterGcMb", "rssMb", "checkpointSizeKb", "checkpointDurationMs", "p99LatencyMs")) {
+            double[] x = new double[perMinute.size()];
+            double[] y = new double[perMinute.size()];
+            for (int i = 0; i < y.length; i++) {
+                x[i] = i + 1;
+                y[i] = perMinute.get(i).path(key).asDouble();
+            }
+            Plots.timeSeries("soak: " + key + " per minute (" + Math.round(rate) + " events/s)", "minute", key, x, y,
+                    plots.resolve("soak-" + key + ".png"));
+            ObjectNode f = flat.putObject(key);
+            // minutes 5-10 against the last 5; a shorter run compares its middle with its end
+            int refFrom = minutes >= 15 ? 5 : Math.max(1, minutes / 3);
+            int refTo = minutes >= 15 ? 10 : Math.max(refFrom, 2 * minutes / 3 - 1);
+            int lastFrom = minutes >= 15 ? minutes - 4 : 2 * minutes / 3;
+            double ref = mean(y, refFrom, refTo);
+            double last = mean(y, lastFrom, minutes);
+            double change = ref == 0 ? 0 : (last - ref) / ref;
+            f.put("reference", "minutes " + refFrom + "-" + refTo);
+            f.put("referenceMean", Math.round(ref * 10) / 10.0);
+            f.put("last", "minutes " + lastFrom + "-" + minutes);
+            f.put("lastMean", Math.round(last * 10) / 10.0);
+            f.put("change", Math.round(change * 1000) / 1000.0);
+            f.put("flat", Math.abs(change) <= 0.10);
+            allFlat &= Math.abs(change) <= 0.10;
+        }
+        summary.put("allFlat", allFlat);
+        summary.put("ok", allFlat && lost == 0 && acc.duplicated == 0);
+        String json = JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary);
+        System.out.println(json);
+        if (args.containsKey("summary-json")) {
+            Path f = Path.of(args.get("summary-json"));
+            if (f.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(f.toAbsolutePath().getParent());
+            }
+            Files.writeString(f, json + "\n");
+        }
+        log("lost " + lost + ", duplicated " + acc.duplicated + ", flat " + allFlat + "; plots in " + plots);
+        return lost + acc.duplicated > 0 ? 1 : allFlat ? 0 : 3;
+    }
+
+    /** 1-based minutes {@code from..to} inclusive. */
+    private static double mean(double[] y, int from, int to) {
+        double sum = 0;
+        int n = 0;
+        for (int m = from; m <= to && m <= y.length; m++) {
+            sum += y[m - 1];
+            n++;
+        }
+        return n == 0 ? 0 : sum / n;
+    }
+
+    private ObjectNode sample(int minute, ChaosScenario s, Accounting acc, double listsPerSecond) throws Exception {
+        ObjectNode m = JsonCodec.mapper().createObjectNode();
+        m.put("minute", minute);
+        m.put("listsPerSecond", Math.round(listsPerSecond));
+        // heap after GC: what each heap pool held after its last collection (no GC forced)
+        long afterGc = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage u = pool.getCollectionUsage();
+            if (pool.getType() == MemoryType.HEAP && u != null) {
+                afterGc += u.getUsed();
+            }
+        }
+        m.put("heapAfterGcMb", Math.round(afterGc / 1048576.0 * 10) / 10.0);
+        m.put("rssMb", Math.round(rssKb() / 1024.0 * 10) / 10.0);
+        JsonNode latest = s.checkpointStats().path("latest").path("completed");
+        m.put("checkpointSizeKb", Math.round(latest.path("state_size").asLong() / 1024.0 * 10) / 10.0);
+        m.put("checkpointedSizeKb", Math.round(latest.path("checkpointed_size").asLong() / 1024.0 * 10) / 10.0);
+        m.put("checkpointDurationMs", latest.path("end_to_end_duration").asLong());
+        List<Long> lat = new ArrayList<>(acc.minuteLatencies);
+        acc.minuteLatencies.clear();
+        lat.sort(Long::compare);
+        m.put("p99LatencyMs", lat.isEmpty() ? -1 : lat.get(Math.min(lat.size() - 1, (int) Math.ceil(lat.size() * 0.99) - 1)));
+        m.put("p50LatencyMs", lat.isEmpty() ? -1 : lat.get(lat.size() / 2));
+        m.put("latencySamples", lat.size());
+        return m;
+    }
+
+    private static long rssKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (Exception e) {
+            // not Linux: no RSS
+        }
+        return -1;
+    }
+
+    private static void consume(KafkaConsumer<byte[], byte[]> c, String listsTopic, Accounting acc, Map<Long, Long> sentAt) {
+        long now = System.currentTimeMillis();
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
+            if (!r.topic().equals(listsTopic)) {
+                acc.deadLetters++;
+                continue;
+            }
+            Recommendation rec = JsonCodec.parseRecommendation(r.value());
+            long seq = rec.eventTs - BASE_TS;
+            acc.lists++;
+            if (acc.emitted != null) {
+                acc.emitted.add(rec.emittedTs);
+            }
+            if (seq < 0 || seq > Integer.MAX_VALUE) {
+                continue;
+            }
+            if (acc.seen.get((int) seq)) {
+                acc.duplicated++;
+            } else {
+                acc.seen.set((int) seq);
+            }
+            Long sent = sentAt.remove(seq);
+            if (sent != null) {
+                acc.minuteLatencies.add(now - sent);
+            }
+        }
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(KafkaEndpoint kafka, String... topics) {
+        KafkaConsumer<byte[], byte[]> c = OutputLedger.readCommittedConsumer(kafka);
+        List<TopicPartition> parts = new ArrayList<>();
+        for (String t : topics) {
+            c.partitionsFor(t).forEach(i -> parts.add(new TopicPartition(t, i.partition())));
+        }
+        c.assign(parts);
+        c.seekToBeginning(parts);
+        return c;
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(KafkaEndpoint kafka) {
+        return EventFeeder.producer(kafka, Map.of(ProducerConfig.LINGER_MS_CONFIG, 5));
+    }
+
+    /**
+     * Synthetic events (users, items and actions of the seeded generator) with event time
+     * {@code BASE_TS + sequence number}, keyed by user; sends a burst, then a steady rate from a
+     * thread of its own.
+     */
+    private static final class Feeder {
+        final Map<Long, Long> sentAt = new ConcurrentHashMap<>();
+        private final KafkaProducer<byte[], byte[]> producer;
+        private final String topic;
+        private final Iterator<BehaviorEvent> events;
+        private final AtomicLong seq = new AtomicLong();
+        private final AtomicBoolean running = new AtomicBoolean();
+        private Thread thread;
+
+        Feeder(KafkaEndpoint kafka, String topic) {
+            this.producer = producer(kafka);
+            this.topic = topic;
+            SyntheticGenerator.Config cfg = new SyntheticGenerator.Config();
+            cfg.seed = 61;
+            this.events = new SyntheticGenerator(cfg).events(Long.MAX_VALUE);
+        }
+
+        private void sendOne() {
+            BehaviorEvent e = events.next();
+            long n = seq.getAndIncrement();
+            e.ts = BASE_TS + n;
+            if (n % SAMPLE == 0) {
+                sentAt.put(n, System.currentTimeMillis());
+            }
+            producer.send(new ProducerRecord<>(topic, null, e.ts, e.userId.getBytes(StandardCharsets.UTF_8), JsonCodec.behaviorEvent(e)));
+        }
+
+        void sendBurst(int n) {
+            for (int i = 0; i < n; i++) {
+                sendOne();
+            }
+            producer.flush();
+        }
+
+        void startSteady(double perSecond) {
+            running.set(true);
+            thread = new Thread(() -> {
+                long start = System.nanoTime();
+                long sentHere = 0;
+                while (running.get()) {
+                    long due = start + (long) (sentHere * 1e9 / perSecond);
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        try {
+                            TimeUnit.NANOSECONDS.sleep(wait);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                    sendOne();
+                    sentHere++;
+                }
+            }, "soak-feeder");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Stops the steady feed; returns how many events were sent in all. */
+        long stop() throws InterruptedException {
+            running.set(false);
+            if (thread != null) {
+                thread.join(10_000);
+                thread = null;
+            }
+            producer.flush();
+            return seq.get();
+        }
+    }
+
+    /** Copies a version directory under {@code store} as {@code version} (manifest renamed). */
+    private static Path copyVersion(Path src, Path store, String version) throws Exception {
+        Path dst = Files.createDirectories(store.resolve(version));
+        try (Stream<Path> files = Files.list(src)) {
+            for (Path f : files.toList()) {
+                if (Files.isRegularFile(f)) {
+                    Files.copy(f, dst.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        Path manifest = dst.resolve("manifest.json");
+        String original = src.getFileName().toString();
+        Files.writeString(manifest, Files.readString(manifest)
+                .replace("\"version\" : \"" + original + "\"", "\"version\" : \"" + version + "\""));
+        return dst;
+    }
+
+    private static void deleteRecursively(Path dir) throws Exception {
+        if (Files.exists(dir)) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+}
