@@ -86,6 +86,20 @@ public final class LocalDemo {
         return new Run(params).call();
     }
 
+    /**
+     * Runs the demo with {@code args} (the command line's options) and returns its whole summary,
+     * as {@code --summary-json} would write it: the bench's pipeline section runs the embedded
+     * pipeline this way. Throws when the run does not end with every event's output committed.
+     */
+    public static ObjectNode runForSummary(String... args) throws Exception {
+        Run run = new Run(ParameterTool.fromArgs(args));
+        int exit = run.call();
+        if (exit != 0 || run.summary == null) {
+            throw new IllegalStateException("demo run " + String.join(" ", args) + " ended with exit " + exit);
+        }
+        return run.summary;
+    }
+
     /** Windows on each side of a swap over which the HR@20 of the two versions is compared. */
     static final int COMPARE_WINDOWS = 4;
 
@@ -98,6 +112,9 @@ public final class LocalDemo {
         private final long windowMs;
         private final long warmupMs;
         private final long driftEvery;
+        private final long cpuAtStart = processCpuNanos();
+        /** The summary once written. */
+        private ObjectNode summary;
 
         Run(ParameterTool params) {
             this.params = params;
@@ -291,6 +308,7 @@ public final class LocalDemo {
             s.put("eventsPerSecond", Math.round(producer.produced() / seconds));
             s.put("p50Ms", monitor.emitLatency(0.5));
             s.put("p99Ms", monitor.emitLatency(0.99));
+            s.put("p999Ms", monitor.emitLatency(0.999));
             s.put("visibleP50Ms", monitor.visibleLatency(0.5));
             s.put("visibleP99Ms", monitor.visibleLatency(0.99));
             s.put("modelVersion", monitor.modelVersion());
@@ -301,10 +319,25 @@ public final class LocalDemo {
             s.put("rate", rate);
             s.put("parallelism", params.getInt("parallelism", 2));
             s.put("wallSeconds", (System.currentTimeMillis() - started) / 1000.0);
+            // CPU of the whole process: broker, generator and monitor included when they run here
+            s.put("processCpuSeconds", Math.round((processCpuNanos() - cpuAtStart) / 1e7) / 100.0);
+            monitor.timeline(t -> {
+                // after the warm-up: the rate lists came out at and their latencies
+                Timeline.Window first = t.windows().isEmpty() ? null : t.windows().get(0);
+                long[] st = t.steady(first == null ? Long.MAX_VALUE : first.start + warmupMs);
+                ObjectNode steady = s.putObject("steady");
+                steady.put("lists", st[0]);
+                steady.put("eventsPerSecond", st[1] == 0 ? 0 : Math.round(st[0] * 1000.0 / st[1]));
+                steady.put("p50Ms", st[2]);
+                steady.put("p99Ms", st[3]);
+                steady.put("p999Ms", st[4]);
+                return null;
+            });
             monitor.timeline(t -> {
                 TimelineReport.write(s, t, warmupMs, COMPARE_WINDOWS, producer.epochStarts(), driftEvery, rounds);
                 return null;
             });
+            summary = s;
             String json = JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s);
             ObjectNode brief = s.deepCopy();
             brief.remove(List.of("windows", "retrainRounds"));
@@ -320,6 +353,11 @@ public final class LocalDemo {
             }
         }
 
+
+        private static long processCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean()).getProcessCpuTime();
+        }
 
         private static void log(String msg) {
             System.out.printf("[towerflow %tT] %s%n", System.currentTimeMillis(), msg);
