@@ -208,15 +208,21 @@ public final class BenchCommand {
         return rows;
     }
 
-    /** The serving model alone with the serving kernel, one thread: users/s, median over the rounds. */
-    private double servingUsersPerSecond(int items, int batch) throws RunnerException {
+    /**
+     * The serving model alone with the serving kernel, one thread: users/s and users per process
+     * CPU-second, medians over the rounds.
+     */
+    private double[] servingUsersPerSecond(int items, int batch) throws RunnerException {
         double[] r = new double[rounds];
+        double[] cpu = new double[rounds];
         for (int i = 0; i < rounds; i++) {
+            CpuMeter.reset();
             r[i] = batch * run(ServingBenchmark.class, "recommend", Map.of("model", model.toString(),
                     "items", Integer.toString(items), "batch", Integer.toString(batch), "k", Integer.toString(K),
                     "kernel", ScoringKernel.FUSED.name()));
+            cpu[i] = batch * CpuMeter.opsPerCpuSecond(measurementIterations());
         }
-        return median(r);
+        return new double[] {median(r), median(cpu)};
     }
 
     /**

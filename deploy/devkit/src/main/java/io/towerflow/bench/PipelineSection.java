@@ -16,7 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.ToDoubleFunction;
+import java.util.function.Function;
 
 /**
  * The bench's {@code "pipeline"} section: the embedded pipeline of the demo ({@link LocalDemo}:
@@ -37,22 +37,23 @@ final class PipelineSection {
     private PipelineSection() {}
 
     static List<Map<String, Object>> run(Path model, boolean quick, Path workDir,
-            ToDoubleFunction<int[]> servingUsersPerSecond) throws Exception {
+            Function<int[], double[]> serving) throws Exception {
         List<Map<String, Object>> rows = new ArrayList<>();
         int[] catalogues = quick ? new int[] {0} : new int[] {0, 100_000};
         for (int items : catalogues) {
             Path version = items == 0 ? model.toAbsolutePath() : grown(model, items, workDir);
-            rows.add(measure(version, items, 64, quick, workDir, servingUsersPerSecond));
+            rows.add(measure(version, items, 64, quick, workDir, serving));
             if (items == 0 && !quick) {
-                rows.add(measure(version, items, 1, quick, workDir, servingUsersPerSecond));
+                rows.add(measure(version, items, 1, quick, workDir, serving));
             }
         }
         return rows;
     }
 
     private static Map<String, Object> measure(Path version, int items, int batch, boolean quick, Path workDir,
-            ToDoubleFunction<int[]> servingUsersPerSecond) throws Exception {
-        double serving = servingUsersPerSecond.applyAsDouble(new int[] {items, batch});
+            Function<int[], double[]> serving) throws Exception {
+        double[] alone = serving.apply(new int[] {items, batch});
+        double servingUsers = alone[0];
         long saturationEvents = quick ? 20_000 : batch == 1 ? 30_000 : items > 0 ? 30_000 : 80_000;
         JsonNode sat = demo(version, workDir, "0", saturationEvents, batch, quick);
         double eventsPerSecond = sat.get("steady").get("eventsPerSecond").asDouble();
@@ -64,10 +65,13 @@ final class PipelineSection {
         row.put("batch", batch);
         row.put("parallelism", 1);
         row.put("eventsPerSecond", Math.round(eventsPerSecond));
-        row.put("servingUsersPerSecond", Math.round(serving));
-        row.put("efficiency", Math.round(eventsPerSecond / serving * 1000) / 1000.0);
-        row.put("eventsPerProcessCpuSecond",
-                Math.round(sat.get("eventsIn").asDouble() / sat.get("processCpuSeconds").asDouble()));
+        row.put("servingUsersPerSecond", Math.round(servingUsers));
+        row.put("efficiency", Math.round(eventsPerSecond / servingUsers * 1000) / 1000.0);
+        // per CPU-second of the whole process: the pipeline's includes the broker, feed and monitor
+        double perCpu = sat.get("eventsIn").asDouble() / sat.get("processCpuSeconds").asDouble();
+        row.put("eventsPerProcessCpuSecond", Math.round(perCpu));
+        row.put("servingUsersPerCpuSecond", Math.round(alone[1]));
+        row.put("cpuEfficiency", Math.round(perCpu / alone[1] * 1000) / 1000.0);
         row.put("halfLoadRate", (long) half);
         row.put("halfLoadP50Ms", halfLoad.get("steady").get("p50Ms").asLong());
         row.put("halfLoadP99Ms", halfLoad.get("steady").get("p99Ms").asLong());
@@ -75,7 +79,7 @@ final class PipelineSection {
         row.put("halfLoadEventsPerSecond", halfLoad.get("steady").get("eventsPerSecond").asLong());
         System.out.printf("pipeline %,9d items  B=%-3d %,.0f events/s  serving %,.0f users/s  efficiency %.2f  "
                         + "half load (%,.0f/s) p50 %d p99 %d p99.9 %d ms%n",
-                row.get("items"), batch, eventsPerSecond, serving, eventsPerSecond / serving, half,
+                row.get("items"), batch, eventsPerSecond, servingUsers, eventsPerSecond / servingUsers, half,
                 row.get("halfLoadP50Ms"), row.get("halfLoadP99Ms"), row.get("halfLoadP999Ms"));
         return row;
     }
