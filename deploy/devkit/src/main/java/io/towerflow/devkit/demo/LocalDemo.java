@@ -48,7 +48,8 @@ public final class LocalDemo {
                     "  --events FILE            replay a Taobao CSV or JSON-lines file (default: synthetic events)",
                     "  --max-events N           stop once N events are produced and all their output is committed",
                     "                           (synthetic default: run until Ctrl-C; file default: the whole file)",
-                    "  --rate N                 events per second to produce, 0 = as fast as possible (default 2000)",
+                    "  --rate N                 events per second to produce, 0 = as fast as possible (default " + (long) LocalDemo.DEFAULT_RATE + ",",
+                    "                           about half of what the demo sustained on a loaded 2-core machine)",
                     "  --users N --items N --categories N --seed N   synthetic catalogue (10000/20000/100/42)",
                     "  --drift-every N          synthetic population drift: every N events users' interests are drawn",
                     "                           anew and the popular items of each category change (default 0: none)",
@@ -100,6 +101,14 @@ public final class LocalDemo {
         return run.summary;
     }
 
+    /**
+     * Events per second produced unless {@code --rate} says otherwise: about half of the saturation
+     * rate of the whole demo (broker, job at parallelism 2, feed and monitor in one JVM) measured on
+     * the shared 2-core machine under load (1,150-1,490 events/s, docs/benchmarks.md), so that the
+     * first run shows the job's latency rather than a queue. 2,000 (the old default) was above it.
+     */
+    static final double DEFAULT_RATE = 500;
+
     /** Windows on each side of a swap over which the HR@20 of the two versions is compared. */
     static final int COMPARE_WINDOWS = 4;
 
@@ -120,7 +129,7 @@ public final class LocalDemo {
             this.params = params;
             this.workDir = Paths.get(params.get("work-dir", ".run/demo")).toAbsolutePath();
             this.maxEvents = params.getLong("max-events", -1);
-            this.rate = params.getDouble("rate", 2000);
+            this.rate = params.getDouble("rate", DEFAULT_RATE);
             this.windowMs = TimeUtils.parseDuration(params.get("window", "5s")).toMillis();
             this.warmupMs = TimeUtils.parseDuration(params.get("warmup", "10s")).toMillis();
             this.driftEvery = params.getLong("drift-every", 0);
