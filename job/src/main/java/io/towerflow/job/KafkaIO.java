@@ -26,6 +26,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Properties;
 
 /**
  * The job's Kafka source and sinks, built from {@link KafkaOptions} and the client properties of
@@ -105,11 +106,21 @@ public final class KafkaIO {
         return exactlyOnce(conf, "dlq", (d, ctx, ts) -> new ProducerRecord<>(topic, null, ts, null, JsonCodec.deadLetter(d)));
     }
 
+    /**
+     * The sinks' producer batch size unless {@code towerflow.kafka.properties.batch.size} sets one:
+     * a feedback record carries the whole history (~3.7 KB of JSON at 50 items), so Kafka's default
+     * 16 KiB batch held four of them and the in-process broker handled a produce request per few
+     * events; 256 KiB batches what a linger period brings.
+     */
+    static final String SINK_BATCH_SIZE = Integer.toString(256 * 1024);
+
     private static <T> KafkaSink<T> exactlyOnce(
             ReadableConfig conf, String name, KafkaRecordSerializationSchema<T> serializer) {
         KafkaEndpoint kafka = KafkaEndpoint.of(conf);
+        Properties producer = kafka.properties();
+        producer.putIfAbsent("batch.size", SINK_BATCH_SIZE);
         return KafkaSink.<T>builder()
-                .setKafkaProducerConfig(kafka.properties())
+                .setKafkaProducerConfig(producer)
                 .setBootstrapServers(kafka.bootstrapServers())
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)

@@ -32,12 +32,13 @@ import java.util.regex.Pattern;
  * machine. Figures are medians over rounds; ratios are medians of the per-round ratios.
  *
  * <pre>
- * BenchCommand [--quick] [--summary-json FILE] [--plots DIR] [--threads 1] [--rounds 3] [--no-ann]
+ * BenchCommand [--quick] [--summary-json FILE] [--plots DIR] [--threads 1] [--rounds 3] [--no-ann] [--no-pipeline]
  *     [--model model-artifacts/v20261123-bootstrap]
  * </pre>
  *
  * Without {@code --quick} or {@code --no-ann} it also measures the approximate index at 1M items
- * ({@link AnnSection}).
+ * ({@link AnnSection}). Without {@code --no-pipeline} it runs the embedded pipeline at saturation and at
+ * half load beside the serving model ({@link PipelineSection}; {@code --quick}: 20k items only).
  *
  * {@code --threads}: libtorch intra-op threads (the serving default is 1 per slot; the fused
  * kernel is single-threaded). {@code --quick}: B = 64 only, one short round (a CI smoke; figures
@@ -69,6 +70,7 @@ public final class BenchCommand {
         int threads = 1;
         Integer rounds = null;
         boolean ann = true;
+        boolean pipeline = true;
         Path model = Path.of("model-artifacts/v20261123-bootstrap");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -79,8 +81,10 @@ public final class BenchCommand {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--model" -> model = Path.of(args[++i]);
                 case "--no-ann" -> ann = false;
+                case "--no-pipeline" -> pipeline = false;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (try --quick, --summary-json FILE, --plots DIR, --threads N, --rounds N, --model DIR, --no-ann)");
+                        + " (try --quick, --summary-json FILE, --plots DIR, --threads N, --rounds N, --model DIR, --no-ann,"
+                        + " --no-pipeline)");
             }
         }
         if (!ScoringKernel.vectorApiAvailable()) {
@@ -112,6 +116,16 @@ public final class BenchCommand {
         out.put("serving", bench.serving());
         if (ann && !quick) {
             out.put("ann", AnnSection.run(model, ANN_ITEMS, ANN_LISTS, ANN_PROBES, bench.rounds));
+        }
+        if (pipeline) {
+            out.put("pipeline", PipelineSection.run(model, quick, Path.of(".run/bench-pipeline"),
+                    itemsAndBatch -> {
+                        try {
+                            return bench.servingUsersPerSecond(itemsAndBatch[0], itemsAndBatch[1]);
+                        } catch (RunnerException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }));
         }
         BenchTables.print(out, System.out);
         if (plots != null) {
@@ -192,6 +206,23 @@ public final class BenchCommand {
                     size, naive.opsPerSecond * 64, fused.opsPerSecond * 64, fused.ratio, fused.cpuRatio);
         }
         return rows;
+    }
+
+    /**
+     * The serving model alone with the serving kernel, one thread: users/s and users per process
+     * CPU-second, medians over the rounds.
+     */
+    private double[] servingUsersPerSecond(int items, int batch) throws RunnerException {
+        double[] r = new double[rounds];
+        double[] cpu = new double[rounds];
+        for (int i = 0; i < rounds; i++) {
+            CpuMeter.reset();
+            r[i] = batch * run(ServingBenchmark.class, "recommend", Map.of("model", model.toString(),
+                    "items", Integer.toString(items), "batch", Integer.toString(batch), "k", Integer.toString(K),
+                    "kernel", ScoringKernel.FUSED.name()));
+            cpu[i] = batch * CpuMeter.opsPerCpuSecond(measurementIterations());
+        }
+        return new double[] {median(r), median(cpu)};
     }
 
     /**

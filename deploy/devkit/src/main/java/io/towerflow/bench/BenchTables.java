@@ -44,5 +44,19 @@ final class BenchTables {
                     ann.get("ratioToNaive"), ann.get("exactFusedUsersPerSecond"), ann.get("exactFusedRatioToNaive"),
                     ann.get("naiveUsersPerSecond"), ann.get("buildSeconds"));
         }
+        List<Map<String, Object>> pipeline = (List<Map<String, Object>>) summary.get("pipeline");
+        if (pipeline != null) {
+            out.println("| pipeline items | batch | events/s (saturation) | serving users/s | efficiency | events per CPU-s"
+                    + " | serving users per CPU-s | CPU efficiency | half-load rate | p50 / p99 / p99.9 ms |");
+            out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+            for (Map<String, Object> r : pipeline) {
+                out.printf("| %,d | %s | %,d | %,d | %.2f | %,d | %,d | %.2f | %,d | %s / %s / %s |%n", r.get("items"),
+                        r.get("batch"), r.get("eventsPerSecond"), r.get("servingUsersPerSecond"), r.get("efficiency"),
+                        r.get("eventsPerProcessCpuSecond"), r.get("servingUsersPerCpuSecond"), r.get("cpuEfficiency"),
+                        r.get("halfLoadRate"), r.get("halfLoadP50Ms"),
+                        r.get("halfLoadP99Ms"), r.get("halfLoadP999Ms"));
+            }
+            out.println();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.towerflow.devkit.cluster;
 
 
+
 import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.devkit.eval.Plots;
 import io.towerflow.devkit.kafka.EmbeddedKafka;

@@ -88,7 +88,8 @@ final class OutputMonitor implements AutoCloseable {
                     long now = System.currentTimeMillis();
                     lastOutputMs = now;
                     if (r.topic().equals(feedbackTopic)) {
-                        Feedback f = JsonCodec.parseFeedback(r.value());
+                        // only the shown part: the history (up to 50 entries) is skipped unread
+                        Feedback f = JsonCodec.parseFeedbackShown(r.value());
                         if (f.wasShown()) {
                             synchronized (this) {
                                 long[] ah = actsAndHitsByVersion.computeIfAbsent(f.shownModelVersion, v -> new long[2]);

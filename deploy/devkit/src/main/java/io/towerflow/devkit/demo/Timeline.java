@@ -190,6 +190,27 @@ final class Timeline {
         return quantile(Arrays.copyOf(latency, n), q);
     }
 
+    /**
+     * The lists with a known production time emitted from {@code fromTs} on: how many, the span
+     * of their emit times (ms) and their emit latencies' p50, p99 and p99.9 (ms; -1 when none).
+     */
+    long[] steady(long fromTs) {
+        long[] picked = new long[n];
+        int m = 0;
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (int i = 0; i < n; i++) {
+            if (emitted[i] >= fromTs) {
+                picked[m++] = latency[i];
+                first = Math.min(first, emitted[i]);
+                last = Math.max(last, emitted[i]);
+            }
+        }
+        long[] values = Arrays.copyOf(picked, m);
+        return new long[] {m, m < 2 ? 0 : last - first,
+            quantile(values, 0.5), quantile(values, 0.99), quantile(values, 0.999)};
+    }
+
     static long quantile(long[] values, double q) {
         if (values.length == 0) {
             return -1;

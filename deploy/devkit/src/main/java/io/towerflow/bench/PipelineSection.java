@@ -1,0 +1,143 @@
+package io.towerflow.bench;
+
+import io.towerflow.devkit.demo.LocalDemo;
+import io.towerflow.model.ItemCatalogue;
+import io.towerflow.model.ModelArtifacts;
+import io.towerflow.model.ModelManifest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+/**
+ * The bench's {@code "pipeline"} section: the embedded pipeline of the demo ({@link LocalDemo}:
+ * in-process KRaft broker, the job on a MiniCluster with RocksDB and exactly-once sinks, the
+ * synthetic feed and the {@code read_committed} monitor, all in this JVM) at saturation
+ * ({@code --rate 0}) and at half that rate, beside the serving model alone measured in the same
+ * JVM just before ({@link ServingBenchmark}, one thread, the serving kernel).
+ *
+ * <p>The job runs at parallelism 1: one operator thread scores, as the serving benchmark's one
+ * thread does, so {@code efficiency} = pipeline events/s ÷ serving users/s says what share of the
+ * model's own speed survives the pipeline (Kafka in and out, JSON, RocksDB, two exactly-once
+ * sinks); the machine's other core carries the broker, the generator and the monitor. Events/s at
+ * saturation are the lists emitted after the warm-up over their emit-time span; the half-load
+ * latencies are event produced → list emitted, after the warm-up. The per-event pattern (batch
+ * size 1 in the operator, B = 1 in the serving model) is measured the same way at 20k items.
+ */
+final class PipelineSection {
+    private PipelineSection() {}
+
+    static List<Map<String, Object>> run(Path model, boolean quick, Path workDir,
+            Function<int[], double[]> serving) throws Exception {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int[] catalogues = quick ? new int[] {0} : new int[] {0, 100_000};
+        for (int items : catalogues) {
+            Path version = items == 0 ? model.toAbsolutePath() : grown(model, items, workDir);
+            rows.add(measure(version, items, 64, quick, workDir, serving));
+            if (items == 0 && !quick) {
+                rows.add(measure(version, items, 1, quick, workDir, serving));
+            }
+        }
+        return rows;
+    }
+
+    private static Map<String, Object> measure(Path version, int items, int batch, boolean quick, Path workDir,
+            Function<int[], double[]> serving) throws Exception {
+        double[] alone = serving.apply(new int[] {items, batch});
+        double servingUsers = alone[0];
+        long saturationEvents = quick ? 30_000 : batch == 1 ? 30_000 : items > 0 ? 30_000 : 80_000;
+        JsonNode sat = demo(version, workDir, "0", saturationEvents, batch, quick);
+        double eventsPerSecond = sat.get("steady").get("eventsPerSecond").asDouble();
+        double half = Math.max(1, Math.floor(eventsPerSecond / 2));
+        long halfEvents = (long) Math.max(2_000, half * (quick ? 30 : 60));
+        JsonNode halfLoad = demo(version, workDir, Long.toString((long) half), halfEvents, batch, quick);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("items", ModelArtifacts.load(version).catalogue().size());
+        row.put("batch", batch);
+        row.put("parallelism", 1);
+        row.put("eventsPerSecond", Math.round(eventsPerSecond));
+        row.put("servingUsersPerSecond", Math.round(servingUsers));
+        row.put("efficiency", Math.round(eventsPerSecond / servingUsers * 1000) / 1000.0);
+        // per CPU-second of the whole process: the pipeline's includes the broker, feed and monitor
+        double perCpu = sat.get("eventsIn").asDouble() / sat.get("processCpuSeconds").asDouble();
+        row.put("eventsPerProcessCpuSecond", Math.round(perCpu));
+        row.put("servingUsersPerCpuSecond", Math.round(alone[1]));
+        row.put("cpuEfficiency", Math.round(perCpu / alone[1] * 1000) / 1000.0);
+        row.put("halfLoadRate", (long) half);
+        row.put("halfLoadP50Ms", halfLoad.get("steady").get("p50Ms").asLong());
+        row.put("halfLoadP99Ms", halfLoad.get("steady").get("p99Ms").asLong());
+        row.put("halfLoadP999Ms", halfLoad.get("steady").get("p999Ms").asLong());
+        row.put("halfLoadEventsPerSecond", halfLoad.get("steady").get("eventsPerSecond").asLong());
+        System.out.printf("pipeline %,9d items  B=%-3d %,.0f events/s  serving %,.0f users/s  efficiency %.2f  "
+                        + "half load (%,.0f/s) p50 %d p99 %d p99.9 %d ms%n",
+                row.get("items"), batch, eventsPerSecond, servingUsers, eventsPerSecond / servingUsers, half,
+                row.get("halfLoadP50Ms"), row.get("halfLoadP99Ms"), row.get("halfLoadP999Ms"));
+        return row;
+    }
+
+    /** One demo run; its summary. */
+    private static JsonNode demo(Path version, Path workDir, String rate, long events, int batch, boolean quick)
+            throws Exception {
+        List<String> args = new ArrayList<>(Arrays.asList(
+                "--model", version.toString(),
+                "--rate", rate,
+                "--max-events", Long.toString(events),
+                "--parallelism", "1",
+                // each run starts a broker, a MiniCluster and RocksDB afresh: the first seconds
+                // queue (up to ~6 s behind at 500 events/s on the loaded box) and are not steady
+                "--warmup", quick ? "10s" : "20s",
+                "--window", "2s",
+                "--web-port", "8081-8199",
+                "--work-dir", workDir.resolve("run-" + System.nanoTime()).toString()));
+        if (batch != 64) {
+            args.addAll(List.of("--towerflow.recommend.batch.max-size", Integer.toString(batch)));
+        }
+        return LocalDemo.runForSummary(args.toArray(new String[0]));
+    }
+
+    /**
+     * The model version with its catalogue grown to {@code items} by synthetic items of its own
+     * categories (the item tower embeds them when the job loads the version), written once under
+     * {@code workDir}.
+     */
+    static Path grown(Path model, int items, Path workDir) throws IOException, Exception {
+        ModelArtifacts base = ModelArtifacts.load(model);
+        ModelManifest m = base.manifest();
+        String name = m.version() + "-" + items / 1000 + "k";
+        Path target = workDir.resolve("models").resolve(name);
+        if (Files.exists(target)) {
+            return target;
+        }
+        ItemCatalogue cat = base.catalogue();
+        int extra = items - cat.size();
+        String[] ids = new String[extra];
+        String[] cats = new String[extra];
+        SplittableRandom r = new SplittableRandom(11);
+        for (int i = 0; i < extra; i++) {
+            ids[i] = "bench-" + i;
+            cats[i] = cat.categoryId(r.nextInt(cat.size()));
+        }
+        ItemCatalogue all = cat.plus(new ItemCatalogue(ids, cats, new long[extra]));
+        Path tmp = Files.createDirectories(workDir.resolve("models").resolve(".tmp-" + name));
+        Files.copy(base.parametersFile(), tmp.resolve(ModelArtifacts.PARAMETERS));
+        all.write(tmp.resolve(ModelArtifacts.ITEMS));
+        Map<String, String> files = new LinkedHashMap<>();
+        for (String f : ModelArtifacts.REQUIRED_FILES) {
+            files.put(f, ModelArtifacts.sha256(tmp.resolve(f)));
+        }
+        ModelManifest grown = new ModelManifest(name, m.version(), m.createdAt(), m.config(), m.trainingWindow(),
+                m.metrics(), files, m.repeat());
+        Files.write(tmp.resolve(ModelArtifacts.MANIFEST), grown.toJson());
+        Files.move(tmp, target);
+        return target;
+    }
+}
