@@ -52,16 +52,19 @@ final class AnnSection {
 
     private AnnSection() {}
 
-    /** The serving defaults ({@code towerflow.model.ann.*}) with {@code lists} lists. */
-    static AnnSettings settings(int lists) {
-        return new AnnSettings(Math.min(ModelOptions.ANN_MIN_ITEMS.defaultValue(), 100_000), lists,
+    /**
+     * The serving defaults ({@code towerflow.model.ann.*}) with {@code lists} lists (0: derived
+     * from the size), the threshold at most {@code items} so that any size can be measured.
+     */
+    static AnnSettings settings(int items, int lists) {
+        return new AnnSettings(Math.min(ModelOptions.ANN_MIN_ITEMS.defaultValue(), items), lists,
                 ModelOptions.ANN_PROBES.defaultValue(), ModelOptions.ANN_REBUILD_FRACTION.defaultValue(),
                 AnnSettings.OFF.iterations(), AnnSettings.OFF.seed());
     }
 
     static Map<String, Object> run(Path model, int items, int lists, int[] nprobes, int rounds) throws Exception {
         long t0 = System.nanoTime();
-        ServingModel serving = ServingBenchmark.model(model, items, settings(lists));
+        ServingModel serving = ServingBenchmark.model(model, items, settings(items, lists));
         ItemIndex index = serving.index();
         ClusteredIndex ivf = index.approximate();
         if (ivf == null) {
@@ -161,7 +164,7 @@ final class AnnSection {
     private static Map<String, Object> unstructured(int items, int dim, float[] users, int[] nprobes) {
         float[] vectors = SyntheticVectors.unitVectors(items, dim, 20261130L);
         long t0 = System.nanoTime();
-        AnnSettings settings = settings(0);
+        AnnSettings settings = settings(items, 0);
         ClusteredIndex ivf = settings.build(vectors, items, dim);
         double seconds = (System.nanoTime() - t0) / 1e9;
         ItemIndex.TopK exact = new FusedTopK(new ItemPanels(vectors, items, dim, FusedTopK.PANEL_WIDTH))

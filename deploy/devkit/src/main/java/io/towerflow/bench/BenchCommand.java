@@ -109,8 +109,9 @@ public final class BenchCommand {
                 "vectorLanes", FusedTopK.PANEL_WIDTH / 2,
                 "java", System.getProperty("java.version")));
         out.put("rounds", bench.rounds);
+        int annLists = annItems == ANN_ITEMS ? ANN_LISTS : 0; // else derived from the size, as serving does
         if (annOnly) {
-            out.put("ann", AnnSection.run(model, annItems, ANN_LISTS, ANN_PROBES, bench.rounds));
+            out.put("ann", AnnSection.run(model, annItems, annLists, ANN_PROBES, bench.rounds));
         } else {
             List<Map<String, Object>> kernel = bench.kernels();
             out.put("kernel", kernel);
@@ -124,7 +125,7 @@ public final class BenchCommand {
             SyntheticVectors.release();
             out.put("serving", bench.serving());
             if (ann && !quick) {
-                out.put("ann", AnnSection.run(model, annItems, ANN_LISTS, ANN_PROBES, bench.rounds));
+                out.put("ann", AnnSection.run(model, annItems, annLists, ANN_PROBES, bench.rounds));
             }
             if (pipeline) {
                 out.put("pipeline", PipelineSection.run(model, quick, Path.of(".run/bench-pipeline"),
