@@ -52,8 +52,10 @@ public final class ModelOptions {
                             "Catalogues of at least this many items are scored through an approximate "
                                     + "index (k-means lists, the probed lists scored exactly, exclusions "
                                     + "inside the selection), built per model version and per catalogue "
-                                    + "change on the model loader's thread; smaller ones exactly. "
-                                    + "Recall and speed at 1M items: docs/benchmarks.md.");
+                                    + "change on the model loader's thread; smaller ones exactly. Like the fused "
+                                    + "kernel it needs --add-modules jdk.incubator.vector (without it every "
+                                    + "catalogue is scored by the naive exact kernel). Recall and speed at 1M "
+                                    + "items: docs/benchmarks.md.");
 
     public static final ConfigOption<Integer> ANN_LISTS =
             ConfigOptions.key("towerflow.model.ann.lists")

@@ -131,7 +131,7 @@ public final class ServingModel implements AutoCloseable {
             NDArray matrix = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
             matrix.attach(owner);
             ItemIndex index = new ItemIndex(catalogue.itemIds(), catalogue.counts(), matrix);
-            if (ann.appliesTo(n)) {
+            if (ann.appliesTo(n) && index.hasFusedKernel()) { // its lists are scored by the fused kernel
                 try {
                     index.withApproximate(approximateIndex(index, ann, previous), ann.probes());
                 } catch (RuntimeException e) {
