@@ -72,7 +72,10 @@ final class AnnSection {
         }
         double buildSeconds = (System.nanoTime() - t0) / 1e9;
         int dim = index.dim();
-        int distinct = distinctRows(index.matrix().toFloatArray(), index.size(), dim);
+        float[] vectors = index.matrix().toFloatArray();
+        int distinct = distinctRows(vectors, index.size(), dim);
+        Map<String, Object> update = update(ivf, vectors, index.size(), dim);
+        vectors = null;
         System.out.printf("ann: %,d items (%,d distinct vectors), %d lists: item tower + k-means in %.0f s%n",
                 index.size(), distinct, ivf.lists(), buildSeconds);
 
@@ -156,8 +159,33 @@ final class AnnSection {
         out.put("distinctVectors", distinct);
         out.put("excludedItemsServed", violations);
         out.put("grid", grid);
+        out.put("update", update);
         out.put("unstructured", unstructured);
         return out;
+    }
+
+    /**
+     * What a catalogue change costs the index without k-means: 1 % of the items removed and as
+     * many new ones (other items' vectors, so that they land among real lists) placed by
+     * {@link ClusteredIndex#update}, timed (the item tower's share of a change is not included).
+     */
+    private static Map<String, Object> update(ClusteredIndex ivf, float[] vectors, int rows, int dim) {
+        int changed = Math.max(1, rows / 100);
+        float[] next = vectors.clone();
+        int[] previousRow = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            previousRow[r] = r < changed ? -1 : r; // rows 0.. are new items now; their old items are gone
+        }
+        for (int r = 0; r < changed; r++) {
+            System.arraycopy(vectors, (rows - 1 - r) * dim, next, r * dim, dim);
+        }
+        long t0 = System.nanoTime();
+        ClusteredIndex updated = ivf.update(next, rows, previousRow);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("ann: %,d items replaced by update (no k-means) in %.2f s, drift %,d%n", changed, seconds,
+                updated.drift());
+        return new LinkedHashMap<>(Map.of("itemsReplaced", changed, "seconds", round(seconds), "drift",
+                updated.drift()));
     }
 
     /** Recall@20 of the raw index over {@code items} random unit vectors, users from the model. */
