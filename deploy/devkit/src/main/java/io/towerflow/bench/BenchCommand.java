@@ -33,8 +33,10 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * BenchCommand [--quick] [--summary-json FILE] [--plots DIR] [--threads 1] [--rounds 3] [--no-ann] [--no-pipeline]
- *     [--model model-artifacts/v20261123-bootstrap]
+ *     [--ann-only] [--ann-items 1000000] [--model model-artifacts/v20261123-bootstrap]
  * </pre>
+ *
+ * {@code --ann-only}: the approximate index section alone ({@code --ann-items}: its catalogue size).
  *
  * Without {@code --quick} or {@code --no-ann} it also measures the approximate index at 1M items
  * ({@link AnnSection}). Without {@code --no-pipeline} it runs the embedded pipeline at saturation and at
@@ -71,6 +73,8 @@ public final class BenchCommand {
         Integer rounds = null;
         boolean ann = true;
         boolean pipeline = true;
+        boolean annOnly = false;
+        int annItems = ANN_ITEMS;
         Path model = Path.of("model-artifacts/v20261123-bootstrap");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -82,9 +86,11 @@ public final class BenchCommand {
                 case "--model" -> model = Path.of(args[++i]);
                 case "--no-ann" -> ann = false;
                 case "--no-pipeline" -> pipeline = false;
+                case "--ann-only" -> annOnly = true;
+                case "--ann-items" -> annItems = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + " (try --quick, --summary-json FILE, --plots DIR, --threads N, --rounds N, --model DIR, --no-ann,"
-                        + " --no-pipeline)");
+                        + " --no-pipeline, --ann-only, --ann-items N)");
             }
         }
         if (!ScoringKernel.vectorApiAvailable()) {
@@ -103,29 +109,34 @@ public final class BenchCommand {
                 "vectorLanes", FusedTopK.PANEL_WIDTH / 2,
                 "java", System.getProperty("java.version")));
         out.put("rounds", bench.rounds);
-        List<Map<String, Object>> kernel = bench.kernels();
-        out.put("kernel", kernel);
-        double flops = bench.gemmFlops();
-        Map<String, Double> ceiling = new LinkedHashMap<>();
-        for (int n : ITEMS) {
-            ceiling.put(Integer.toString(n), flops / (2.0 * SyntheticVectors.DIM * n));
-        }
-        out.put("gemmFlopPerSecond", flops);
-        out.put("gemmCeilingUsersPerSecond", ceiling);
-        SyntheticVectors.release();
-        out.put("serving", bench.serving());
-        if (ann && !quick) {
-            out.put("ann", AnnSection.run(model, ANN_ITEMS, ANN_LISTS, ANN_PROBES, bench.rounds));
-        }
-        if (pipeline) {
-            out.put("pipeline", PipelineSection.run(model, quick, Path.of(".run/bench-pipeline"),
-                    itemsAndBatch -> {
-                        try {
-                            return bench.servingUsersPerSecond(itemsAndBatch[0], itemsAndBatch[1]);
-                        } catch (RunnerException e) {
-                            throw new IllegalStateException(e);
-                        }
-                    }));
+        int annLists = annItems == ANN_ITEMS ? ANN_LISTS : 0; // else derived from the size, as serving does
+        if (annOnly) {
+            out.put("ann", AnnSection.run(model, annItems, annLists, ANN_PROBES, bench.rounds));
+        } else {
+            List<Map<String, Object>> kernel = bench.kernels();
+            out.put("kernel", kernel);
+            double flops = bench.gemmFlops();
+            Map<String, Double> ceiling = new LinkedHashMap<>();
+            for (int n : ITEMS) {
+                ceiling.put(Integer.toString(n), flops / (2.0 * SyntheticVectors.DIM * n));
+            }
+            out.put("gemmFlopPerSecond", flops);
+            out.put("gemmCeilingUsersPerSecond", ceiling);
+            SyntheticVectors.release();
+            out.put("serving", bench.serving());
+            if (ann && !quick) {
+                out.put("ann", AnnSection.run(model, annItems, annLists, ANN_PROBES, bench.rounds));
+            }
+            if (pipeline) {
+                out.put("pipeline", PipelineSection.run(model, quick, Path.of(".run/bench-pipeline"),
+                        itemsAndBatch -> {
+                            try {
+                                return bench.servingUsersPerSecond(itemsAndBatch[0], itemsAndBatch[1]);
+                            } catch (RunnerException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }));
+            }
         }
         BenchTables.print(out, System.out);
         if (plots != null) {

@@ -10,6 +10,47 @@ final class BenchTables {
 
     @SuppressWarnings("unchecked")
     static void print(Map<String, Object> summary, PrintStream out) {
+        if (summary.get("kernel") != null) {
+            kernelsAndServing(summary, out);
+        }
+        Map<String, Object> ann = (Map<String, Object>) summary.get("ann");
+        if (ann != null) {
+            Map<String, Object> kernelOnly = (Map<String, Object>) ann.get("kernelOnly");
+            out.printf("Approximate index, %,d items (%,d distinct vectors; %s): served recall@20 by probes %s;"
+                    + " excluded items served: %s%n", ann.get("items"), ann.get("distinctVectors"), ann.get("method"),
+                    ann.get("grid"), ann.get("excludedItemsServed"));
+            out.println();
+            out.println("| serving path, users per CPU-s (B = 64, 50 exclusions per user) | users per CPU-s | ratio to naive |");
+            out.println("| --- | ---: | ---: |");
+            out.printf("| naive kernel | %,d | 1.00 |%n", ann.get("naiveUsersPerSecond"));
+            out.printf("| exact fused kernel | %,d | %.2f |%n", ann.get("exactFusedUsersPerSecond"),
+                    ann.get("exactFusedRatioToNaive"));
+            out.printf("| approximate index, %s probes (recall@20 %.3f) | %,d | %.2f |%n", ann.get("nprobe"),
+                    ann.get("recallAt20"), ann.get("usersPerSecond"), ann.get("ratioToNaive"));
+            out.printf("%nKernels alone: naive %,d, approximate %,d users per CPU-s (%.2f x); built (item tower +"
+                    + " k-means) in %.0f s; a change without k-means: %s; unstructured random vectors: %s%n%n",
+                    kernelOnly.get("naiveUsersPerSecond"), kernelOnly.get("annUsersPerSecond"),
+                    kernelOnly.get("ratioToNaive"), ann.get("buildSeconds"), ann.get("update"), ann.get("unstructured"));
+        }
+        List<Map<String, Object>> pipeline = (List<Map<String, Object>>) summary.get("pipeline");
+        if (pipeline != null) {
+            out.println("| pipeline items | batch | events/s (saturation) | serving users/s | efficiency | events per CPU-s"
+                    + " | serving users per CPU-s | CPU efficiency | half-load rate | p50 / p99 / p99.9 ms |");
+            out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+            for (Map<String, Object> r : pipeline) {
+                out.printf("| %,d | %s | %,d | %,d | %.2f | %,d | %,d | %.2f | %,d | %s / %s / %s |%n", r.get("items"),
+                        r.get("batch"), r.get("eventsPerSecond"), r.get("servingUsersPerSecond"), r.get("efficiency"),
+                        r.get("eventsPerProcessCpuSecond"), r.get("servingUsersPerCpuSecond"), r.get("cpuEfficiency"),
+                        r.get("halfLoadRate"), r.get("halfLoadP50Ms"),
+                        r.get("halfLoadP99Ms"), r.get("halfLoadP999Ms"));
+            }
+            out.println();
+        }
+    }
+
+    /** The kernels' and the serving model's tables (absent from an {@code --ann-only} summary). */
+    @SuppressWarnings("unchecked")
+    private static void kernelsAndServing(Map<String, Object> summary, PrintStream out) {
         Map<String, Double> ceiling = (Map<String, Double>) summary.get("gemmCeilingUsersPerSecond");
         out.println();
         out.println("Kernels (d = 64, K = 20). users/s: wall clock, median of the rounds; ratio: median of the"
@@ -36,27 +77,5 @@ final class BenchTables {
                     s.get("cpuRatioToNaive"));
         }
         out.println();
-        Map<String, Object> ann = (Map<String, Object>) summary.get("ann");
-        if (ann != null) {
-            out.printf("Approximate index, %,d items (%s): recall@20 by probes %s; at nprobe %s: %,d users per"
-                    + " CPU-s, %.2f x naive (exact fused: %,d, %.2f x naive; naive %,d); built in %.0f s%n%n",
-                    ann.get("items"), ann.get("method"), ann.get("grid"), ann.get("nprobe"), ann.get("usersPerSecond"),
-                    ann.get("ratioToNaive"), ann.get("exactFusedUsersPerSecond"), ann.get("exactFusedRatioToNaive"),
-                    ann.get("naiveUsersPerSecond"), ann.get("buildSeconds"));
-        }
-        List<Map<String, Object>> pipeline = (List<Map<String, Object>>) summary.get("pipeline");
-        if (pipeline != null) {
-            out.println("| pipeline items | batch | events/s (saturation) | serving users/s | efficiency | events per CPU-s"
-                    + " | serving users per CPU-s | CPU efficiency | half-load rate | p50 / p99 / p99.9 ms |");
-            out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
-            for (Map<String, Object> r : pipeline) {
-                out.printf("| %,d | %s | %,d | %,d | %.2f | %,d | %,d | %.2f | %,d | %s / %s / %s |%n", r.get("items"),
-                        r.get("batch"), r.get("eventsPerSecond"), r.get("servingUsersPerSecond"), r.get("efficiency"),
-                        r.get("eventsPerProcessCpuSecond"), r.get("servingUsersPerCpuSecond"), r.get("cpuEfficiency"),
-                        r.get("halfLoadRate"), r.get("halfLoadP50Ms"),
-                        r.get("halfLoadP99Ms"), r.get("halfLoadP999Ms"));
-            }
-            out.println();
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.towerflow.bench;
 
+import io.towerflow.index.AnnSettings;
 import io.towerflow.index.ScoringKernel;
 import io.towerflow.model.ItemCatalogue;
 import io.towerflow.model.ModelArtifacts;
@@ -101,14 +102,22 @@ public class ServingBenchmark {
     }
 
     /** The model version, its catalogue grown to {@code items} (0: as it is); kept while the same one is asked for. */
-    static synchronized ServingModel model(Path dir, int items) throws Exception {
-        String key = dir.toAbsolutePath() + "#" + items;
+    static ServingModel model(Path dir, int items) throws Exception {
+        return model(dir, items, AnnSettings.OFF);
+    }
+
+    /**
+     * {@link #model(Path, int)} with {@code ann}: a catalogue grown past its threshold gets its
+     * approximate index the way serving builds it (in {@code applyCatalogue}).
+     */
+    static synchronized ServingModel model(Path dir, int items, AnnSettings ann) throws Exception {
+        String key = dir.toAbsolutePath() + "#" + items + "#" + ann;
         if (!key.equals(loadedKey)) {
             if (loaded != null) {
                 loaded.close();
                 loaded = null;
             }
-            ServingModel m = ServingModel.load(dir, Device.cpu());
+            ServingModel m = ServingModel.load(dir, Device.cpu(), ann);
             int extra = items - m.catalogueSize();
             if (items > 0 && extra > 0) {
                 ItemCatalogue cat = ModelArtifacts.load(dir).catalogue();

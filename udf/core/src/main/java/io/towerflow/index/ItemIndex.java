@@ -35,6 +35,9 @@ public final class ItemIndex implements AutoCloseable {
     private final long maxScoresPerProduct;
     /** The serving kernel over a panel copy of the matrix; null without the Vector API. */
     private final FusedTopK fused;
+    /** The approximate index over the same rows, for large catalogues; null when scored exactly. */
+    private ClusteredIndex approximate;
+    private int probes;
 
     /**
      * Takes ownership of {@code matrix} ([ids.length, dim]); it is closed with the index.
@@ -98,6 +101,42 @@ public final class ItemIndex implements AutoCloseable {
             throw new IllegalStateException("the fused kernel needs --add-modules jdk.incubator.vector");
         }
         return fused.topK(userVectors, users, k, excludedRows, null);
+    }
+
+    /**
+     * Serves this index's rows through {@code index} (built over the same rows, in the same
+     * order) probing {@code probes} lists, from the thread that publishes this index; returns it.
+     */
+    public ItemIndex withApproximate(ClusteredIndex index, int probes) {
+        if (index.size() != ids.length || index.dim() != dim()) {
+            throw new IllegalArgumentException("approximate index of " + index.size() + " x " + index.dim()
+                    + " for " + ids.length + " x " + dim() + " items");
+        }
+        if (probes <= 0) {
+            throw new IllegalArgumentException("probes must be > 0");
+        }
+        this.approximate = index;
+        this.probes = probes;
+        return this;
+    }
+
+    /** The approximate index over these rows, or null when the catalogue is scored exactly. */
+    public ClusteredIndex approximate() {
+        return approximate;
+    }
+
+    /**
+     * {@link #topK(float[], int, int, int[][])} through the {@link #approximate()} index: the
+     * same contract (exclusions inside the selection, row -1 in empty places), among the items
+     * of each user's best lists.
+     *
+     * @throws IllegalStateException when there is no approximate index
+     */
+    public TopK approximateTopK(float[] userVectors, int users, int k, int[][] excludedRows) {
+        if (approximate == null) {
+            throw new IllegalStateException("no approximate index");
+        }
+        return approximate.topK(userVectors, users, k, probes, excludedRows);
     }
 
     public int size() {

@@ -1,5 +1,7 @@
 package io.towerflow.model;
 
+import io.towerflow.index.AnnSettings;
+import io.towerflow.index.ClusteredIndex;
 import io.towerflow.index.ItemIndex;
 import io.towerflow.index.ScoringKernel;
 import io.towerflow.records.CatalogueItem;
@@ -29,6 +31,11 @@ import java.util.Set;
  * (not thread-safe, nothing static shared). Per-call arrays live in a short-lived sub-manager of
  * the model's manager and are closed before a call returns; the item matrix lives as long as the
  * instance.
+ *
+ * <p>A catalogue of at least {@link AnnSettings#minItems()} items is scored through an
+ * approximate {@link ClusteredIndex} built with its item matrix (when the model is loaded, and
+ * for each catalogue change in {@link #prepareCatalogue}, on the model loader's thread); below
+ * that, exactly. Exclusions and the repeat boost work the same either way.
  */
 public final class ServingModel implements AutoCloseable {
     /** Items put through the item tower at once when building the item matrix. */
@@ -40,22 +47,35 @@ public final class ServingModel implements AutoCloseable {
     /** The catalogue the version was trained with; catalogue changes apply on top of it. */
     private final ItemCatalogue baseCatalogue;
     private final RepeatBoost repeat;
+    /** When the catalogue is scored through an approximate index. */
+    private final AnnSettings ann;
     private ItemIndex index;
+    /** Whether the approximate index, when the catalogue has one, scores (false: exact, to compare). */
+    private boolean useApproximate = true;
     /** {@link ScoringKernel#FUSED} where the JVM has the Vector API; NAIVE is the reference. */
     private ScoringKernel kernel = ScoringKernel.best();
 
     private ServingModel(String version, TwoTowerModel model, boolean ownsModel, ItemCatalogue catalogue,
-            RepeatBoost repeat) {
+            RepeatBoost repeat, AnnSettings ann) {
         this.version = version;
         this.model = model;
         this.ownsModel = ownsModel;
         this.baseCatalogue = catalogue;
         this.repeat = repeat;
-        this.index = buildIndex(model, catalogue);
+        this.ann = ann;
+        this.index = buildIndex(model, catalogue, ann, null);
     }
 
     /** Verifies the version, loads its parameters onto {@code device}, precomputes the item matrix. */
     public static ServingModel load(Path versionDir, Device device) throws InvalidModelException {
+        return load(versionDir, device, AnnSettings.OFF);
+    }
+
+    /**
+     * {@link #load(Path, Device)}, with an approximate index when the catalogue (now or after
+     * catalogue changes) has at least {@code ann.minItems()} items.
+     */
+    public static ServingModel load(Path versionDir, Device device, AnnSettings ann) throws InvalidModelException {
         ModelArtifacts artifacts = ModelArtifacts.load(versionDir);
         if (artifacts.catalogue().size() == 0) {
             throw new InvalidModelException("catalogue of " + versionDir + " is empty");
@@ -63,7 +83,7 @@ public final class ServingModel implements AutoCloseable {
         TwoTowerModel model = artifacts.loadModel(device);
         try {
             return new ServingModel(artifacts.manifest().version(), model, true, artifacts.catalogue(),
-                    artifacts.manifest().repeat());
+                    artifacts.manifest().repeat(), ann);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -79,7 +99,7 @@ public final class ServingModel implements AutoCloseable {
         if (catalogue.size() == 0) {
             throw new IllegalArgumentException("empty catalogue");
         }
-        return new ServingModel(version, model, false, catalogue, repeat);
+        return new ServingModel(version, model, false, catalogue, repeat, AnnSettings.OFF);
     }
 
     /** {@link #ofUnsaved(String, TwoTowerModel, ItemCatalogue, RepeatBoost)} without the boost. */
@@ -87,8 +107,12 @@ public final class ServingModel implements AutoCloseable {
         return ofUnsaved(version, model, catalogue, RepeatBoost.NONE);
     }
 
-    /** Item vectors of the whole catalogue, computed in chunks, as an index owned by the model. */
-    static ItemIndex buildIndex(TwoTowerModel model, ItemCatalogue catalogue) {
+    /**
+     * Item vectors of the whole catalogue, computed in chunks, as an index owned by the model;
+     * with an approximate index when {@code ann} applies to its size: {@code previous}'s updated
+     * ({@link AnnSettings#rebuildOrUpdate}) when it has one, else a new k-means build.
+     */
+    static ItemIndex buildIndex(TwoTowerModel model, ItemCatalogue catalogue, AnnSettings ann, ItemIndex previous) {
         ModelConfig c = model.config();
         int n = catalogue.size();
         NDManager owner = model.getNDManager();
@@ -106,8 +130,28 @@ public final class ServingModel implements AutoCloseable {
             }
             NDArray matrix = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
             matrix.attach(owner);
-            return new ItemIndex(catalogue.itemIds(), catalogue.counts(), matrix);
+            ItemIndex index = new ItemIndex(catalogue.itemIds(), catalogue.counts(), matrix);
+            if (ann.appliesTo(n) && index.hasFusedKernel()) { // its lists are scored by the fused kernel
+                try {
+                    index.withApproximate(approximateIndex(index, ann, previous), ann.probes());
+                } catch (RuntimeException e) {
+                    index.close();
+                    throw e;
+                }
+            }
+            return index;
         }
+    }
+
+    private static ClusteredIndex approximateIndex(ItemIndex index, AnnSettings ann, ItemIndex previous) {
+        int n = index.size();
+        float[] vectors = index.matrix().toFloatArray();
+        ClusteredIndex before = previous == null ? null : previous.approximate();
+        int[] previousRow = new int[n];
+        for (int r = 0; r < n; r++) {
+            previousRow[r] = before == null ? -1 : previous.rowOf(index.id(r));
+        }
+        return ann.rebuildOrUpdate(before, vectors, n, index.dim(), previousRow);
     }
 
     public String version() {
@@ -143,6 +187,20 @@ public final class ServingModel implements AutoCloseable {
             throw new IllegalStateException("the fused kernel needs --add-modules jdk.incubator.vector");
         }
         this.kernel = kernel;
+        return this;
+    }
+
+    /** Whether the catalogue is scored through its approximate index now. */
+    public boolean approximate() {
+        return useApproximate && kernel == ScoringKernel.FUSED && index.approximate() != null;
+    }
+
+    /**
+     * With {@code false}, scores exactly even where the catalogue has an approximate index (to
+     * measure it against exact); returns this model.
+     */
+    public ServingModel withApproximateIndex(boolean use) {
+        this.useApproximate = use;
         return this;
     }
 
@@ -193,9 +251,9 @@ public final class ServingModel implements AutoCloseable {
             scope.suppressNotUsedWarning();
             NDArray u = model.userVectors(call, batch);
             float[] vectors = u.toFloatArray();
-            ItemIndex.TopK top = fused
-                    ? index.topK(vectors, users.size(), ask, excludedRows(users))
-                    : index.topK(u, ask);
+            ItemIndex.TopK top = approximate()
+                    ? index.approximateTopK(vectors, users.size(), ask, excludedRows(users))
+                    : fused ? index.topK(vectors, users.size(), ask, excludedRows(users)) : index.topK(u, ask);
             List<Map<String, Float>> history = withHistory ? historyCosines(call, u, users) : null;
             for (int i = 0; i < users.size(); i++) {
                 int found = 0; // the fused kernel marks places no item is left for with row -1
@@ -386,8 +444,12 @@ public final class ServingModel implements AutoCloseable {
      * The index of the version's own catalogue changed by {@code changes} (item id → latest upsert,
      * the whole set each time): items the version does not know get vectors from the item tower,
      * items whose category changed are re-embedded, unavailable items leave the index. Reads only
-     * what never changes (towers, base catalogue), so it may run on another thread while this
-     * model scores; the result serves once {@link #installIndex installed}, or must be closed.
+     * what never changes (towers, base catalogue; of the serving index, its ids and its
+     * approximate index's vectors and lists), so it may run on another thread while this model
+     * scores; the result serves once {@link #installIndex installed}, or must be closed. A large
+     * catalogue's approximate index is updated from the serving one without k-means (new and
+     * changed items to their nearest list) until its drift calls for a new k-means
+     * ({@link AnnSettings#rebuildOrUpdate}), here too.
      */
     public ItemIndex prepareCatalogue(Map<String, CatalogueItem> changes) {
         int n = baseCatalogue.size();
@@ -424,7 +486,7 @@ public final class ServingModel implements AutoCloseable {
                         ids.toArray(new String[0]),
                         cats.toArray(new String[0]),
                         counts.stream().mapToLong(Long::longValue).toArray());
-        return buildIndex(model, changed);
+        return buildIndex(model, changed, ann, index);
     }
 
     /** Serves {@code next} (from {@link #prepareCatalogue} of this model) and closes the old index. */

@@ -31,7 +31,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Everything slow runs on one background thread ("towerflow-model-loader"): loading and
  * validating a new version (confined to the {@link ModelStore}'s roots, signature, checksums,
  * dimensions, a smoke inference; {@link ModelLoader}) and
- * embedding catalogue changes into a new item index. The operator thread only calls
+ * embedding catalogue changes into a new item index (with, for a large catalogue, its approximate
+ * index: built with each version, updated with each change, {@link ServingModel#prepareCatalogue}).
+ * The operator thread only calls
  * {@link #install()} between batches, which swaps in what is ready and closes what it replaces —
  * reference swaps, never a re-embedding. The highest version wins whatever the arrival order; a
  * version that fails validation is refused and the old one keeps serving.
@@ -122,12 +124,12 @@ final class ModelHolder implements AutoCloseable {
         updates.sort(Comparator.comparing((ModelUpdate u) -> u.version).reversed());
         for (ModelUpdate u : updates) {
             try {
-                return ModelLoader.load(u, config.modelStore, device, config.topK);
+                return ModelLoader.load(u, config.modelStore, device, config.topK, config.ann);
             } catch (InvalidModelException e) {
                 LOG.warn("Not restoring model {}: {}", u.version, e.getMessage());
             }
         }
-        ServingModel initial = ServingModel.load(Paths.get(config.modelPath), device);
+        ServingModel initial = ServingModel.load(Paths.get(config.modelPath), device, config.ann);
         try {
             // a smoke inference: proves the version scores, and warms libtorch before the first event
             ModelLoader.smokeTest(initial, config.topK);
@@ -174,7 +176,7 @@ final class ModelHolder implements AutoCloseable {
         loader.execute(() -> {
             Loaded result;
             try {
-                ServingModel m = ModelLoader.load(update, config.modelStore, device, config.topK);
+                ServingModel m = ModelLoader.load(update, config.modelStore, device, config.topK, config.ann);
                 try {
                     if (!changes.isEmpty()) {
                         m.applyCatalogue(changes); // not serving yet: nobody else reads it

@@ -1,5 +1,6 @@
 package io.towerflow.operators;
 
+import io.towerflow.index.AnnSettings;
 import io.towerflow.model.InvalidModelException;
 import io.towerflow.model.RefusedModelException;
 import io.towerflow.model.ServingModel;
@@ -33,12 +34,12 @@ public final class ModelLoader {
      * Loads the version {@code update} names, once {@code store} has confined and verified it.
      * Every refusal is a {@link RefusedModelException} with its reason.
      */
-    public static ServingModel load(ModelUpdate update, ModelStore store, Device device, int topK)
+    public static ServingModel load(ModelUpdate update, ModelStore store, Device device, int topK, AnnSettings ann)
             throws RefusedModelException {
         Path dir = store.verify(update);
         ServingModel model;
         try {
-            model = ServingModel.load(dir, device);
+            model = ServingModel.load(dir, device, ann);
         } catch (InvalidModelException e) {
             throw new RefusedModelException(RefusedModelException.reasonOf(e), e.getMessage(), e);
         }

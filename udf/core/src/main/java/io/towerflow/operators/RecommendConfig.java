@@ -3,6 +3,7 @@ package io.towerflow.operators;
 import io.towerflow.config.ModelOptions;
 import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.config.RecommendOptions;
+import io.towerflow.index.AnnSettings;
 
 import org.apache.flink.configuration.ReadableConfig;
 
@@ -30,6 +31,8 @@ public final class RecommendConfig implements Serializable {
     /** Where model versions from model-updates may come from. */
     public final ModelStore modelStore;
     public final int keptModelUpdates;
+    /** When and how large catalogues are scored through an approximate index. */
+    public final AnnSettings ann;
 
     private RecommendConfig(ReadableConfig conf) {
         this.modelPath =
@@ -61,6 +64,13 @@ public final class RecommendConfig implements Serializable {
                         conf,
                         ModelUpdateOptions.KEPT_UPDATES.key(),
                         conf.get(ModelUpdateOptions.KEPT_UPDATES));
+        this.ann = new AnnSettings(
+                positive(conf, ModelOptions.ANN_MIN_ITEMS.key(), conf.get(ModelOptions.ANN_MIN_ITEMS)),
+                conf.get(ModelOptions.ANN_LISTS),
+                positive(conf, ModelOptions.ANN_PROBES.key(), conf.get(ModelOptions.ANN_PROBES)),
+                conf.get(ModelOptions.ANN_REBUILD_FRACTION),
+                AnnSettings.OFF.iterations(),
+                AnnSettings.OFF.seed());
     }
 
     /** The directory that holds the initial model version. */

@@ -335,6 +335,11 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         return new int[] {updates, items, versions};
     }
 
+    /** The model serving now (for tests: read it from the operator's thread). */
+    ServingModel servingModel() {
+        return models.serving();
+    }
+
     /** The number of items the serving index holds. */
     int catalogueSize() {
         return models.serving().catalogueSize();
