@@ -1,5 +1,7 @@
 package io.towerflow.bench;
 
+import io.towerflow.cli.Cli;
+import io.towerflow.cli.HelpOption;
 import io.towerflow.index.FusedTopK;
 import io.towerflow.index.ScoringKernel;
 
@@ -14,6 +16,12 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +30,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 
 /**
@@ -31,10 +40,7 @@ import java.util.regex.Pattern;
  * round, the naive reference and then the fused kernel, so both see the same load of a shared
  * machine. Figures are medians over rounds; ratios are medians of the per-round ratios.
  *
- * <pre>
- * BenchCommand [--quick] [--summary-json FILE] [--plots DIR] [--threads 1] [--rounds 3] [--no-ann] [--no-pipeline]
- *     [--ann-only] [--ann-items 1000000] [--model model-artifacts/v20261123-bootstrap]
- * </pre>
+ * {@code deploy/local/towerflow bench --help} lists the options.
  *
  * {@code --ann-only}: the approximate index section alone ({@code --ann-items}: its catalogue size).
  *
@@ -46,7 +52,10 @@ import java.util.regex.Pattern;
  * kernel is single-threaded). {@code --quick}: B = 64 only, one short round (a CI smoke; figures
  * never asserted).
  */
-public final class BenchCommand {
+@Command(name = "bench", sortOptions = false,
+        description = "The scoring kernels side by side (naive vs fused), libtorch's GEMM ceiling, the serving model,"
+                + " the approximate index and the embedded pipeline, as JMH benchmarks interleaved round by round.")
+public final class BenchCommand implements Callable<Integer> {
     static final int[] ITEMS = {20_000, 100_000, 1_000_000};
     static final int[] BATCHES = {1, 64, 256};
     static final int K = 20;
@@ -55,51 +64,65 @@ public final class BenchCommand {
     static final int ANN_LISTS = 1024;
     static final int[] ANN_PROBES = {8, 16, 32, 64, 128};
 
-    private final boolean quick;
-    private final int rounds;
-    private final Path model;
+    @Mixin
+    HelpOption help;
 
-    private BenchCommand(boolean quick, int rounds, Path model) {
-        this.quick = quick;
-        this.rounds = rounds;
-        this.model = model;
+    @Option(names = "--quick", description = "B = 64 only, one short round, no ANN section (a CI smoke; figures never asserted).")
+    boolean quick;
+
+    @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the figures as JSON.")
+    Path summary;
+
+    @Option(names = "--plots", paramLabel = "DIR", description = "Write the PNG plots here.")
+    Path plots;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "libtorch intra-op threads; the serving default is 1 per slot, the fused kernel is"
+                    + " single-threaded (default: ${DEFAULT-VALUE}).")
+    int threads = 1;
+
+    @Option(names = "--rounds", paramLabel = "N", description = "Interleaved rounds (default: 3, --quick: 1).")
+    Integer roundsOption;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Model version of the serving and pipeline sections"
+            + " (default: ${DEFAULT-VALUE}).")
+    Path model = Path.of("model-artifacts/v20261123-bootstrap");
+
+    @Option(names = "--no-ann", negatable = false, description = "Skip the approximate index at 1M items.")
+    boolean noAnn;
+
+    @Option(names = "--no-pipeline", negatable = false, description = "Skip the embedded pipeline at saturation and half load.")
+    boolean noPipeline;
+
+    @Option(names = "--ann-only", negatable = false, description = "Run the approximate index section alone.")
+    boolean annOnly;
+
+    @Option(names = "--ann-items", paramLabel = "N", description = "Catalogue size of the approximate index section"
+            + " (default: ${DEFAULT-VALUE}).")
+    int annItems = ANN_ITEMS;
+
+    @Spec
+    CommandSpec spec;
+
+    private int rounds;
+
+    public static void main(String[] args) {
+        System.exit(Cli.execute(new BenchCommand(), System.out, System.err, args));
     }
 
-    public static void main(String[] args) throws Exception {
-        boolean quick = false;
-        Path summary = null;
-        Path plots = null;
-        int threads = 1;
-        Integer rounds = null;
-        boolean ann = true;
-        boolean pipeline = true;
-        boolean annOnly = false;
-        int annItems = ANN_ITEMS;
-        Path model = Path.of("model-artifacts/v20261123-bootstrap");
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--quick" -> quick = true;
-                case "--summary-json" -> summary = Path.of(args[++i]);
-                case "--plots" -> plots = Path.of(args[++i]);
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--model" -> model = Path.of(args[++i]);
-                case "--no-ann" -> ann = false;
-                case "--no-pipeline" -> pipeline = false;
-                case "--ann-only" -> annOnly = true;
-                case "--ann-items" -> annItems = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (try --quick, --summary-json FILE, --plots DIR, --threads N, --rounds N, --model DIR, --no-ann,"
-                        + " --no-pipeline, --ann-only, --ann-items N)");
-            }
-        }
+    @Override
+    public Integer call() throws Exception {
+        boolean ann = !noAnn;
+        boolean pipeline = !noPipeline;
+        String[] args = spec.commandLine().getParseResult().originalArgs().toArray(new String[0]);
         if (!ScoringKernel.vectorApiAvailable()) {
             throw new IllegalStateException("bench needs --add-modules jdk.incubator.vector (the launcher sets it)");
         }
         System.setProperty("offline", "true");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-        BenchCommand bench = new BenchCommand(quick, rounds != null ? rounds : quick ? 1 : 3, model);
+        rounds = roundsOption != null ? roundsOption : quick ? 1 : 3;
+        BenchCommand bench = this;
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("command", "towerflow bench " + String.join(" ", args));
         out.put("machine", Map.of(
@@ -149,6 +172,7 @@ public final class BenchCommand {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(summary.toFile(), out);
             System.out.println("summary written to " + summary);
         }
+        return 0;
     }
 
     /** Naive against fused (and the DJL-blocks alternative), every catalogue size and batch, interleaved. */

@@ -1,5 +1,7 @@
 package io.towerflow.devkit;
 
+import io.towerflow.cli.Cli;
+import io.towerflow.cli.PrintingCommand;
 import io.towerflow.devkit.eval.IntentShift;
 import io.towerflow.devkit.eval.OracleRanker;
 import io.towerflow.devkit.eval.Plots;
@@ -29,11 +31,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -45,18 +50,12 @@ import java.util.function.Consumer;
 /**
  * Offline evaluation on a temporal split: per user, the last {@code --test-events} events are the
  * next interactions to predict, everything before them trains. The two-tower model (trained here
- * on the training part, or an existing version with {@code --model}), popularity, item
- * co-occurrence ("viewed together") and, on synthetic data, the generator's oracle rank the same
- * catalogue (the items of the training part) for the same users; the table gives HR@K, Recall@K
- * and NDCG@K for K = 10, 20, 50. On synthetic data it then measures how many events the lists need
- * to follow a planted intent shift, through the real job DAG ({@link IntentShift}).
- *
- * <pre>
- * EvaluateCommand (--synthetic | --events FILE) [training options of TrainCommand]
- *     [--protocol temporal|leave-one-out] [--test-events 5] [--max-test-users 10000] [--exclude-seen] [--model DIR]
- *     [--intent-shift-users 100] [--intent-shift-events 30] [--name NAME]
- *     [--plots DIR] [--summary-json FILE] [--out DIR --version NAME]
- * </pre>
+ * on the training part with {@link TrainCommand}'s options and recipe, or an existing version with
+ * {@code --model}), popularity, item co-occurrence ("viewed together") and, on synthetic data, the
+ * generator's oracle rank the same catalogue (the items of the training part) for the same users;
+ * the table gives HR@K, Recall@K and NDCG@K for K = 10, 20, 50. On synthetic data it then measures
+ * how many events the lists need to follow a planted intent shift, through the real job DAG
+ * ({@link IntentShift}). {@code deploy/local/towerflow evaluate --help} lists the options.
  *
  * {@code --protocol leave-one-out} replaces the temporal split by the sequential-recommendation
  * literature's ({@link LeaveOneOutSplit}): last event = test target, the one before = validation
@@ -66,80 +65,83 @@ import java.util.function.Consumer;
  * <p>{@code --out} writes the evaluated model as a version whose manifest carries the metrics
  * ({@code eval.<method>.<metric>}). Exit status 0 on success, 2 on bad usage, 1 on failure.
  */
-public final class EvaluateCommand {
-    static final String USAGE = "usage: EvaluateCommand " + TrainCommand.TRAINING_USAGE
-            + " [--protocol temporal|leave-one-out] [--test-events N] [--max-test-users N] [--exclude-seen] [--model DIR]"
-            + " [--intent-shift-users N] [--intent-shift-events N] [--name NAME] [--plots DIR]";
+@Command(name = "evaluate", sortOptions = false,
+        description = "Two-tower model vs popularity, co-occurrence and (synthetic) the oracle on a temporal or"
+                + " leave-one-out split: HR, Recall and NDCG at 10, 20, 50; on synthetic data, how fast the lists"
+                + " follow a planted intent shift.")
+public final class EvaluateCommand extends PrintingCommand {
     /** Longest list scored (the largest K of the table). */
     static final int MAX_K = 50;
     static final int TOP_K = 20;
 
-    private EvaluateCommand() {}
+    @Mixin
+    final Options options = new Options();
 
+    EvaluateCommand(PrintStream out, PrintStream err) {
+        super(out, err);
+    }
+
+    /** The command on the process's streams (for picocli and the help test). */
+    public EvaluateCommand() {
+        this(System.out, System.err);
+    }
+
+    /** The evaluation's options: the training options of {@link TrainCommand} and the split's (a picocli mixin). */
     static final class Options {
+        @Mixin
         final TrainCommand.Options train = new TrainCommand.Options();
+
+        @Option(names = "--protocol", paramLabel = "temporal|leave-one-out",
+                description = "The split: the last --test-events per user, or leave-one-out (default: ${DEFAULT-VALUE}).")
+        String protocol = "temporal";
+
+        @Option(names = "--test-events", paramLabel = "N", description = "Held-out events per user (default: ${DEFAULT-VALUE}).")
         int testEvents = 5;
-        /** {@code temporal} (the last {@code --test-events} per user) or {@code leave-one-out} ({@link LeaveOneOutSplit}). */
-        boolean leaveOneOut;
+
+        @Option(names = "--max-test-users", paramLabel = "N", description = "Most users evaluated (default: ${DEFAULT-VALUE}).")
         int maxTestUsers = 10_000;
+
+        @Option(names = "--exclude-seen", description = "Items of a user's history are not candidates.")
         boolean excludeSeen;
+
+        @Option(names = "--model", paramLabel = "DIR", description = "Evaluate this version instead of training one.")
         Path model;
+
+        @Option(names = "--intent-shift-users", paramLabel = "N",
+                description = "Users of the intent-shift measurement (synthetic only; 0 = skip it) (default: ${DEFAULT-VALUE}).")
         int intentShiftUsers = 100;
+
+        @Option(names = "--intent-shift-events", paramLabel = "N",
+                description = "Events after the planted shift (default: ${DEFAULT-VALUE}).")
         int intentShiftEvents = 30;
+
+        @Option(names = "--name", paramLabel = "NAME", description = "Data set name in the summary and plots (default: the file's name).")
         String name;
+
+        @Option(names = "--plots", paramLabel = "DIR", description = "Write the loss curve and HR@K plots here.")
         Path plots;
 
-        static Options parse(String[] args) {
-            Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (o.train.takeFlag(a)) {
-                    continue;
-                }
-                if (a.equals("--exclude-seen")) {
-                    o.excludeSeen = true;
-                    continue;
-                }
-                String v = TrainCommand.Options.value(args, i++);
-                switch (a) {
-                    case "--test-events": o.testEvents = TrainCommand.Options.positive(a, v); break;
-                    case "--max-test-users": o.maxTestUsers = TrainCommand.Options.positive(a, v); break;
-                    case "--model": o.model = Paths.get(v); break;
-                    case "--intent-shift-users": o.intentShiftUsers = nonNegative(a, v); break;
-                    case "--intent-shift-events": o.intentShiftEvents = TrainCommand.Options.positive(a, v); break;
-                    case "--name": o.name = v; break;
-                    case "--protocol": o.leaveOneOut = protocol(v); break;
-                    case "--plots": o.plots = Paths.get(v); break;
-                    default:
-                        if (!TrainCommand.Options.VALUE_OPTIONS.contains(a)) {
-                            throw new IllegalArgumentException("unknown option " + a);
-                        }
-                        o.train.take(a, v);
-                }
+        /** {@code temporal} (the last {@code --test-events} per user) or {@code leave-one-out} ({@link LeaveOneOutSplit}). */
+        boolean leaveOneOut;
+
+        /** Checks what picocli does not; throws IllegalArgumentException on bad usage. */
+        Options validate() {
+            train.validate();
+            if (!protocol.equals("temporal") && !protocol.equals("leave-one-out")) {
+                throw new IllegalArgumentException("--protocol must be temporal or leave-one-out, got " + protocol);
             }
-            o.train.validate();
-            if (o.model != null && o.train.parent != null) {
+            leaveOneOut = protocol.equals("leave-one-out");
+            if (testEvents <= 0 || maxTestUsers <= 0 || intentShiftEvents <= 0 || intentShiftUsers < 0) {
+                throw new IllegalArgumentException("--test-events, --max-test-users and --intent-shift-events must be > 0,"
+                        + " --intent-shift-users >= 0");
+            }
+            if (model != null && train.parent != null) {
                 throw new IllegalArgumentException("give --model (evaluate a version) or --parent (train from one), not both");
             }
-            if (o.name == null) {
-                o.name = o.train.synthetic ? "synthetic" : o.train.events.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+            if (name == null) {
+                name = train.synthetic ? "synthetic" : train.events.getFileName().toString().replaceFirst("\\.[^.]*$", "");
             }
-            return o;
-        }
-
-        private static boolean protocol(String v) {
-            if (!v.equals("temporal") && !v.equals("leave-one-out")) {
-                throw new IllegalArgumentException("--protocol must be temporal or leave-one-out, got " + v);
-            }
-            return v.equals("leave-one-out");
-        }
-
-        private static int nonNegative(String name, String v) {
-            long x = TrainCommand.Options.parseLong(name, v);
-            if (x < 0 || x > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(name + " must be >= 0, got " + v);
-            }
-            return (int) x;
+            return this;
         }
     }
 
@@ -149,20 +151,19 @@ public final class EvaluateCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options o;
+        return Cli.execute(new EvaluateCommand(out, err), out, err, args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
         try {
-            o = Options.parse(args);
+            options.validate();
         } catch (IllegalArgumentException e) {
-            return TrainCommand.usage(e, USAGE, err);
+            throw Cli.usage(spec, e.getMessage());
         }
-        DjlRuntime.configureThreads(o.train.threads, 1);
-        try {
-            evaluate(o, out, err);
-            return 0;
-        } catch (Exception e) {
-            err.println("error: " + e);
-            return 1;
-        }
+        DjlRuntime.configureThreads(options.train.recipeOptions.threads(), 1);
+        evaluate(options, out, err);
+        return 0;
     }
 
     /** What one method scored, and how long it took to rank every case. */
@@ -192,7 +193,7 @@ public final class EvaluateCommand {
                             + " catalogue %,d items (all of the file); every earlier item excluded%n",
                     train.size(), loo.validation().size(), cases.size(), catalogue.size());
         } else {
-            TemporalSplit split = TemporalSplit.of(all, o.testEvents, o.excludeSeen, o.maxTestUsers, t.seed);
+            TemporalSplit split = TemporalSplit.of(all, o.testEvents, o.excludeSeen, o.maxTestUsers, t.recipe.seed());
             train = split.train();
             catalogue = train.catalogue();
             cases = split.cases();
@@ -274,7 +275,7 @@ public final class EvaluateCommand {
             List<EvalCase> cases) throws Exception {
         if (evaluated != null) {
             return IntentShift.measure(evaluated.dir(), serving, generator, cases, o.intentShiftUsers,
-                    o.intentShiftEvents, TOP_K, o.train.seed);
+                    o.intentShiftEvents, TOP_K, o.train.recipe.seed());
         }
         // the job loads a version from disk: write this one to a scratch directory first
         Path scratch = Files.createTempDirectory("towerflow-eval-");
@@ -282,7 +283,7 @@ public final class EvaluateCommand {
             Path dir = TrainCommand.writeVersion(scratch, o.train.version, null, model, serving.repeat(), train, catalogue,
                     Map.of(), new PrintStream(PrintStream.nullOutputStream()));
             return IntentShift.measure(dir, serving, generator, cases, o.intentShiftUsers, o.intentShiftEvents,
-                    TOP_K, o.train.seed);
+                    TOP_K, o.train.recipe.seed());
         } finally {
             ModelArtifacts.deleteRecursively(scratch);
         }

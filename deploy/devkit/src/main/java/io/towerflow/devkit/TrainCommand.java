@@ -1,5 +1,9 @@
 package io.towerflow.devkit;
 
+import io.towerflow.cli.Cli;
+import io.towerflow.cli.EarlyStoppingOptions;
+import io.towerflow.cli.PrintingCommand;
+import io.towerflow.cli.RecipeOptions;
 import io.towerflow.eval.EventFiles;
 import io.towerflow.model.Evaluation;
 import io.towerflow.model.IdHashing;
@@ -13,6 +17,7 @@ import io.towerflow.model.RepeatBoostFit;
 import io.towerflow.model.SequenceTowerConfig;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
+import io.towerflow.model.TrainingRecipe;
 import io.towerflow.model.TwoTowerModel;
 import io.towerflow.model.TwoTowerTrainer;
 import io.towerflow.operators.DjlRuntime;
@@ -24,6 +29,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -34,215 +44,221 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Trains a two-tower model version offline and writes it to {@code model-artifacts/<version>/}.
- *
- * <pre>
- * TrainCommand (--events FILE | --synthetic) [--out model-artifacts] [--version NAME]
- *              [--parent DIR] [--epochs 8] [--validation-users 2000] [--validation-events 5]
- *              [--batch-size 512]
- *              [--seed 42] [--max-events N]
- *              [--summary-json FILE] [--eval-k 20] [--learning-rate 0.002]
- *              [--embedding-learning-rate 0.02] [--logq streaming|counts|none]
- *              [--schedule constant|cosine] [--uniform-negatives 2048] [--threads 1]
- *              [--item-buckets N] [--category-buckets N] [--user-buckets N] [--history-length N]
- *              [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]
- *              [--repeat-boost fit|none|WEIGHT:HALF_LIFE]
- *              [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]
- * </pre>
+ * Trains a two-tower model version offline and writes it to {@code model-artifacts/<version>/}
+ * ({@code deploy/local/towerflow train --help} lists the options and their defaults).
  *
  * Events come from a file ({@link EventFiles}: Taobao UserBehavior CSV, JSON lines or MovieLens
  * ratings; bad lines are counted and skipped) or from {@link SyntheticGenerator} (--max-events,
  * default 200,000). The last event of every user with history is held out; the model trains on
  * the rest and its held-out HR@K against a random ranking and popularity goes into the manifest's
  * metrics and the summary. {@code --parent} warm-starts from an existing version (its
- * configuration is kept). Exit status 0 on success, 2 on bad usage, 1 on failure.
+ * configuration is kept). The training recipe is {@link TrainingRecipe#DEFAULT} unless its flags
+ * ({@link RecipeOptions}, {@link EarlyStoppingOptions}) say otherwise. Exit status 0 on success, 2
+ * on bad usage, 1 on failure.
  *
  * <p>{@link EvaluateCommand} shares the training options ({@link Options}) and steps.
  */
-public final class TrainCommand {
-    /** The options every training command takes. */
-    static final String TRAINING_USAGE =
-            "(--events FILE | --synthetic) [--out DIR] [--version NAME] [--parent DIR]"
-                    + " [--epochs MAX] [--validation-users N] [--validation-events N] [--patience N] [--batch-size N] [--seed N] [--max-events N]"
-                    + " [--summary-json FILE]"
-                    + " [--learning-rate X] [--embedding-learning-rate X] [--logq streaming|counts|none]"
-                    + " [--schedule constant|cosine] [--uniform-negatives N]"
-                    + " [--threads N] [--item-buckets N] [--category-buckets N] [--user-buckets N]"
-                    + " [--embedding-weight-decay X] [--dim N] [--embedding-dim N] [--hidden N]"
-                    + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
-                    + " [--repeat-boost fit|none|WEIGHT:HALF_LIFE]"
-                    + " [--user-tower pooled|sequence] [--sequence-layers N] [--sequence-heads N] [--sequence-dropout X]"
-                    + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
-    static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
+@Command(name = "train", sortOptions = false,
+        description = "Trains a two-tower model version on a file's events or synthetic ones and writes it to"
+                + " <out>/<version>/, with its held-out HR@K against random and popularity in the manifest.")
+public final class TrainCommand extends PrintingCommand {
     static final long DEFAULT_SYNTHETIC_EVENTS = 200_000;
 
-    private TrainCommand() {}
+    @Mixin
+    final Options options = new Options();
 
-    /** The training options, shared with {@link EvaluateCommand}. */
+    @Option(names = "--eval-k", paramLabel = "N", description = "K of the held-out hit rate (default: ${DEFAULT-VALUE}).")
+    int evalK = 20;
+
+    TrainCommand(PrintStream out, PrintStream err) {
+        super(out, err);
+    }
+
+    /** The command on the process's streams (for picocli and the help test). */
+    public TrainCommand() {
+        this(System.out, System.err);
+    }
+
+    /**
+     * The training options, shared with {@link EvaluateCommand} (a picocli mixin): the source of
+     * the events, where the version goes, the fresh model's sizes, the repeat boost, and the
+     * training recipe ({@link RecipeOptions}, {@link EarlyStoppingOptions}). {@link #validate}
+     * checks what picocli cannot and fills in {@link #recipe}.
+     */
     static final class Options {
-        static final Set<String> VALUE_OPTIONS = Set.of(
-                "--events", "--out", "--version", "--parent", "--epochs", "--batch-size", "--seed",
-                "--max-events", "--summary-json", "--learning-rate", "--embedding-learning-rate",
-                "--logq", "--schedule", "--uniform-negatives", "--validation-users", "--validation-events", "--patience", "--threads", "--item-buckets", "--category-buckets", "--user-buckets",
-                "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
-                "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
-                "--repeat-boost", "--synthetic-users", "--synthetic-items", "--synthetic-categories",
-                "--user-tower", "--sequence-layers", "--sequence-heads", "--sequence-dropout");
-
+        @Option(names = "--events", paramLabel = "FILE",
+                description = "Events to train on: Taobao UserBehavior CSV, JSON lines or MovieLens ratings.")
         Path events;
+
+        @Option(names = "--synthetic", description = "Train on synthetic events instead (the demo's generator).")
         boolean synthetic;
-        Path out = Paths.get("model-artifacts");
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Where the version directory goes (default: model-artifacts).")
+        Path out;
+
+        /** Whether {@code --out} was given (evaluate writes a version only then). */
         boolean outGiven;
+
+        @Option(names = "--version", paramLabel = "NAME", description = "Version name (default: v<yyyyMMdd-HHmm> in UTC).")
         String version;
+
+        @Option(names = "--parent", paramLabel = "DIR",
+                description = "Warm-start from this version's parameters; its configuration is kept.")
         Path parent;
-        /** The most epochs; with validation users, training stops at the first that does not improve. */
-        int epochs = 8;
-        int validationUsers = 2_000;
-        /** Each validation user's last this many training events are held out (as the evaluation's 5). */
-        int validationEvents = 5;
-        /** Early stopping ends training after this many epochs in a row that do not beat the best. */
-        int patience = 1;
-        int batchSize = 512;
-        long seed = 42;
+
+        @Option(names = "--max-events", paramLabel = "N",
+                description = "Read at most N events (synthetic: generate N, default " + DEFAULT_SYNTHETIC_EVENTS + ").")
         long maxEvents = -1;
+
+        @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the figures as JSON.")
         Path summaryJson;
-        int evalK = 20;
-        float learningRate = TwoTowerTrainer.Options.defaults().learningRate();
-        float embeddingLearningRate = TwoTowerTrainer.Options.defaults().embeddingLearningRate();
-        float embeddingWeightDecay = TwoTowerTrainer.Options.defaults().embeddingWeightDecay();
-        TwoTowerTrainer.LogQ logQ = TwoTowerTrainer.Options.defaults().logQ();
-        TwoTowerTrainer.Schedule schedule = TwoTowerTrainer.Options.defaults().schedule();
-        /**
-         * Uniformly drawn extra negatives per step (mixed negative sampling); 0 = in-batch only.
-         * 0 / 512 / 2048 gave HR@20 0.254 / 0.282 / 0.311 on 1M × 1M (docs/model.md).
-         */
-        int uniformNegatives = 2048;
-        /** Intra-op threads of libtorch; 1 measured fastest on 2 cores (the step's Java half competes). */
-        int threads = 1;
+
+        @Mixin
+        RecipeOptions recipeOptions = new RecipeOptions(TrainingRecipe.DEFAULT);
+
+        @Mixin
+        EarlyStoppingOptions stopping = new EarlyStoppingOptions();
+
+        @Option(names = "--item-buckets", paramLabel = "N",
+                description = "Rows of the item-id embedding table (default: " + ModelConfig.DEFAULT_ITEM_BUCKETS + ").")
         Integer itemBuckets;
+
+        @Option(names = "--category-buckets", paramLabel = "N",
+                description = "Rows of the category embedding table (default: " + ModelConfig.DEFAULT_CATEGORY_BUCKETS + ").")
         Integer categoryBuckets;
+
+        @Option(names = "--user-buckets", paramLabel = "N",
+                description = "Rows of the user-id embedding table (default: " + ModelConfig.DEFAULT_USER_BUCKETS + ").")
         Integer userBuckets;
+
+        @Option(names = "--dim", paramLabel = "N", description = "Output dimension of both towers (default: " + ModelConfig.DEFAULT_DIM + ").")
         Integer dim;
+
+        @Option(names = "--embedding-dim", paramLabel = "N",
+                description = "Width of the embedding rows (default: " + ModelConfig.DEFAULT_EMBEDDING_DIM + ").")
         Integer embeddingDim;
+
+        @Option(names = "--hidden", paramLabel = "N", description = "Hidden width of the MLPs (default: " + ModelConfig.DEFAULT_HIDDEN + ").")
         Integer hidden;
+
+        @Option(names = "--history-length", paramLabel = "N",
+                description = "Recent items the user tower reads (default: " + ModelConfig.DEFAULT_HISTORY_LENGTH + ").")
         Integer historyLength;
+
+        @Option(names = "--recent-half-life", paramLabel = "EVENTS",
+                description = "Half-life in events of the pooled history's recency weights (default: "
+                        + ModelConfig.DEFAULT_RECENT_HALF_LIFE_EVENTS + ").")
         Double recentHalfLife;
+
+        @Option(names = "--recency-half-life-ms", paramLabel = "MS",
+                description = "Half-life in ms of the history's time decay (default: " + ModelConfig.DEFAULT_RECENCY_HALF_LIFE_MS + ").")
         Long recencyHalfLifeMs;
+
+        @Option(names = "--temperature", paramLabel = "T",
+                description = "Softmax temperature (default: " + ModelConfig.DEFAULT_TEMPERATURE + ").")
         Double temperature;
-        /** {@code pooled} or {@code sequence} (ModelConfig#userTower); null keeps the default (pooled). */
+
+        @Option(names = "--repeat-boost", paramLabel = "fit|none|WEIGHT:HALF_LIFE",
+                description = "Fit the repeat boost on the validation users, leave it out, or give it (default: fit).")
+        String repeatBoostFlag = "fit";
+
+        @Option(names = "--user-tower", paramLabel = "pooled|sequence",
+                description = "User tower of a fresh model (default: " + ModelConfig.POOLED + ").")
         String userTower;
-        SequenceTowerConfig sequence = SequenceTowerConfig.DEFAULTS;
-        /** Fit a {@link RepeatBoost} on the validation users after training (docs/model.md). */
-        boolean fitRepeatBoost = true;
-        /** A given boost instead ({@code --repeat-boost none} gives {@link RepeatBoost#NONE}). */
-        RepeatBoost repeatBoost;
+
+        @Option(names = "--sequence-layers", paramLabel = "N", description = "Self-attention layers of the sequence tower (default: ${DEFAULT-VALUE}).")
+        int sequenceLayers = SequenceTowerConfig.DEFAULTS.layers();
+
+        @Option(names = "--sequence-heads", paramLabel = "N", description = "Attention heads of the sequence tower (default: ${DEFAULT-VALUE}).")
+        int sequenceHeads = SequenceTowerConfig.DEFAULTS.heads();
+
+        @Option(names = "--sequence-dropout", paramLabel = "X", description = "Dropout of the sequence tower (default: ${DEFAULT-VALUE}).")
+        double sequenceDropout = SequenceTowerConfig.DEFAULTS.dropout();
+
+        @Option(names = "--synthetic-users", paramLabel = "N", description = "Synthetic users (default: ${DEFAULT-VALUE}).")
         int syntheticUsers = new SyntheticGenerator.Config().users;
+
+        @Option(names = "--synthetic-items", paramLabel = "N", description = "Synthetic items (default: ${DEFAULT-VALUE}).")
         int syntheticItems = new SyntheticGenerator.Config().items;
+
+        @Option(names = "--synthetic-categories", paramLabel = "N", description = "Synthetic categories (default: ${DEFAULT-VALUE}).")
         int syntheticCategories = new SyntheticGenerator.Config().categories;
 
-        /** TrainCommand's own command line. */
-        static Options parse(String[] args) {
-            Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (o.takeFlag(a)) {
-                    continue;
-                }
-                if (!a.equals("--eval-k") && !VALUE_OPTIONS.contains(a)) {
-                    throw new IllegalArgumentException("unknown option " + a);
-                }
-                String v = value(args, i++);
-                if (a.equals("--eval-k")) {
-                    o.evalK = positive(a, v);
-                } else {
-                    o.take(a, v);
-                }
+        /** K of the held-out hit rate ({@code train --eval-k}). */
+        int evalK = 20;
+        /** The training recipe the flags give (set by {@link #validate}). */
+        TrainingRecipe recipe;
+        SequenceTowerConfig sequence;
+        /** Fit a {@link RepeatBoost} on the validation users after training (docs/model.md). */
+        boolean fitRepeatBoost;
+        /** A given boost instead ({@code --repeat-boost none} gives {@link RepeatBoost#NONE}). */
+        RepeatBoost repeatBoost;
+
+        /** TrainCommand's options of a command line; throws IllegalArgumentException on bad usage. */
+        static Options parse(String... args) {
+            TrainCommand c = new TrainCommand();
+            try {
+                Cli.of(c).parseArgs(args);
+            } catch (CommandLine.ParameterException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
             }
-            return o.validate();
+            return c.options.validate();
         }
 
-        /** The value after option {@code args[i]}. */
-        static String value(String[] args, int i) {
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("missing value for " + args[i]);
+        /** Checks what picocli does not and fills in the recipe; throws IllegalArgumentException. */
+        Options validate() {
+            if ((events == null) == !synthetic) {
+                throw new IllegalArgumentException("give exactly one of --events FILE and --synthetic");
             }
-            return args[i + 1];
-        }
-
-        /** Takes a flag (no value); false when {@code a} is none of the shared flags. */
-        boolean takeFlag(String a) {
-            if (a.equals("--help") || a.equals("-h")) {
-                throw new IllegalArgumentException("help");
+            outGiven = out != null;
+            if (out == null) {
+                out = Paths.get("model-artifacts");
             }
-            if (a.equals("--synthetic")) {
-                synthetic = true;
-                return true;
+            recipe = recipeOptions.recipe(stopping);
+            positive("--item-buckets", itemBuckets);
+            positive("--category-buckets", categoryBuckets);
+            positive("--user-buckets", userBuckets);
+            positive("--dim", dim);
+            positive("--embedding-dim", embeddingDim);
+            positive("--hidden", hidden);
+            positive("--history-length", historyLength);
+            positive("--recency-half-life-ms", recencyHalfLifeMs);
+            positive("--sequence-layers", sequenceLayers);
+            positive("--sequence-heads", sequenceHeads);
+            positive("--synthetic-users", syntheticUsers);
+            positive("--synthetic-items", syntheticItems);
+            positive("--synthetic-categories", syntheticCategories);
+            number("--recent-half-life", recentHalfLife, true);
+            number("--temperature", temperature, false);
+            number("--sequence-dropout", sequenceDropout, true);
+            if (userTower != null && !userTower.equals(ModelConfig.POOLED) && !userTower.equals(ModelConfig.SEQUENCE)) {
+                throw new IllegalArgumentException("--user-tower must be pooled or sequence, got " + userTower);
             }
-            return false;
-        }
-
-        /** Takes one of {@link #VALUE_OPTIONS}. */
-        void take(String a, String v) {
-            switch (a) {
-                case "--events": events = Paths.get(v); break;
-                case "--out": out = Paths.get(v); outGiven = true; break;
-                case "--version": version = v; break;
-                case "--parent": parent = Paths.get(v); break;
-                case "--epochs": epochs = positive(a, v); break;
-                case "--validation-users": validationUsers = (int) Math.min(Integer.MAX_VALUE, Math.max(0, parseLong(a, v))); break;
-                case "--validation-events": validationEvents = positive(a, v); break;
-                case "--patience": patience = positive(a, v); break;
-                case "--batch-size": batchSize = positive(a, v); break;
-                case "--seed": seed = parseLong(a, v); break;
-                case "--max-events": maxEvents = parseLong(a, v); break;
-                case "--summary-json": summaryJson = Paths.get(v); break;
-                case "--learning-rate": learningRate = (float) number(a, v, false); break;
-                case "--embedding-learning-rate": embeddingLearningRate = (float) number(a, v, false); break;
-                case "--logq": logQ = choice(TwoTowerTrainer.LogQ.class, a, v); break;
-                case "--schedule": schedule = choice(TwoTowerTrainer.Schedule.class, a, v); break;
-                case "--uniform-negatives": uniformNegatives = (int) Math.min(1 << 16, Math.max(0, parseLong(a, v))); break;
-                case "--threads": threads = positive(a, v); break;
-                case "--item-buckets": itemBuckets = positive(a, v); break;
-                case "--category-buckets": categoryBuckets = positive(a, v); break;
-                case "--user-buckets": userBuckets = positive(a, v); break;
-                case "--embedding-weight-decay": embeddingWeightDecay = (float) number(a, v, true); break;
-                case "--dim": dim = positive(a, v); break;
-                case "--embedding-dim": embeddingDim = positive(a, v); break;
-                case "--hidden": hidden = positive(a, v); break;
-                case "--history-length": historyLength = positive(a, v); break;
-                case "--recent-half-life": recentHalfLife = number(a, v, true); break;
-                case "--recency-half-life-ms": recencyHalfLifeMs = (long) positive(a, v); break;
-                case "--temperature": temperature = number(a, v, false); break;
-                case "--repeat-boost": repeatBoost(a, v); break;
-                case "--user-tower": userTower = userTower(a, v); break;
-                case "--sequence-layers": sequence = new SequenceTowerConfig(positive(a, v), sequence.heads(), sequence.dropout()); break;
-                case "--sequence-heads": sequence = new SequenceTowerConfig(sequence.layers(), positive(a, v), sequence.dropout()); break;
-                case "--sequence-dropout": sequence = new SequenceTowerConfig(sequence.layers(), sequence.heads(), number(a, v, true)); break;
-                case "--synthetic-users": syntheticUsers = positive(a, v); break;
-                case "--synthetic-items": syntheticItems = positive(a, v); break;
-                case "--synthetic-categories": syntheticCategories = positive(a, v); break;
-                default: throw new IllegalArgumentException("unknown option " + a);
+            sequence = new SequenceTowerConfig(sequenceLayers, sequenceHeads, sequenceDropout);
+            repeatBoost(repeatBoostFlag);
+            if (parent != null && (itemBuckets != null || categoryBuckets != null
+                    || userBuckets != null || dim != null || embeddingDim != null || hidden != null
+                    || historyLength != null || recentHalfLife != null
+                    || recencyHalfLifeMs != null || temperature != null || userTower != null)) {
+                throw new IllegalArgumentException(
+                        "--parent keeps the parent's configuration; drop the size/bucket/history/temperature options");
             }
-        }
-
-        private static String userTower(String a, String v) {
-            if (!v.equals(ModelConfig.POOLED) && !v.equals(ModelConfig.SEQUENCE)) {
-                throw new IllegalArgumentException(a + " must be pooled or sequence, got " + v);
+            if (version == null) {
+                version = defaultVersion(Instant.now());
             }
-            return v;
+            return this;
         }
 
         /** {@code fit}, {@code none} or {@code WEIGHT:HALF_LIFE}. */
-        private void repeatBoost(String a, String v) {
+        private void repeatBoost(String v) {
+            String a = "--repeat-boost";
             fitRepeatBoost = v.equals("fit");
             if (fitRepeatBoost) {
                 repeatBoost = null;
@@ -259,26 +275,6 @@ public final class TrainCommand {
                     throw new IllegalArgumentException(a + " " + v + ": " + e.getMessage(), e);
                 }
             }
-        }
-
-        Options validate() {
-            if ((events == null) == !synthetic) {
-                throw new IllegalArgumentException("give exactly one of --events FILE and --synthetic");
-            }
-            if (batchSize < 2) {
-                throw new IllegalArgumentException("--batch-size must be >= 2");
-            }
-            if (parent != null && (itemBuckets != null || categoryBuckets != null
-                    || userBuckets != null || dim != null || embeddingDim != null || hidden != null
-                    || historyLength != null || recentHalfLife != null
-                    || recencyHalfLifeMs != null || temperature != null || userTower != null)) {
-                throw new IllegalArgumentException(
-                        "--parent keeps the parent's configuration; drop the size/bucket/history/temperature options");
-            }
-            if (version == null) {
-                version = defaultVersion(Instant.now());
-            }
-            return this;
         }
 
         ModelConfig freshConfig() {
@@ -316,7 +312,7 @@ public final class TrainCommand {
             cfg.users = syntheticUsers;
             cfg.items = syntheticItems;
             cfg.categories = syntheticCategories;
-            cfg.seed = seed;
+            cfg.seed = recipe.seed();
             return cfg;
         }
 
@@ -325,36 +321,19 @@ public final class TrainCommand {
         }
 
         TwoTowerTrainer.Options trainerOptions(PrintStream progress, int logEvery, Consumer<TwoTowerTrainer.Progress> listener) {
-            return TwoTowerTrainer.Options.defaults()
-                    .withBatchSize(batchSize)
-                    .withEpochs(epochs)
-                    .withSeed(seed)
-                    .withLearningRates(learningRate, embeddingLearningRate)
-                    .withEmbeddingWeightDecay(embeddingWeightDecay)
-                    .withLogQ(logQ)
-                    .withSchedule(schedule)
-                    .withUniformNegatives(uniformNegatives)
-                    .withProgress(progress, logEvery)
-                    .withListener(listener);
+            return recipe.trainerOptions().withProgress(progress, logEvery).withListener(listener);
         }
 
-        /** The constant of {@code type} named {@code v} (any case). */
-        static <E extends Enum<E>> E choice(Class<E> type, String name, String v) {
-            for (E e : type.getEnumConstants()) {
-                if (e.name().equalsIgnoreCase(v)) {
-                    return e;
-                }
+        private static void positive(String name, Number v) {
+            if (v != null && v.longValue() <= 0) {
+                throw new IllegalArgumentException(name + " must be > 0, got " + v);
             }
-            throw new IllegalArgumentException(name + " must be one of "
-                    + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT) + ", got " + v);
         }
 
-        static int positive(String name, String v) {
-            long x = parseLong(name, v);
-            if (x <= 0 || x > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(name + " must be a positive int, got " + v);
+        private static void number(String name, Double v, boolean zeroToo) {
+            if (v != null) {
+                number(name, v.toString(), zeroToo);
             }
-            return (int) x;
         }
 
         /** A finite number > 0, or >= 0 when {@code zeroToo}. */
@@ -367,14 +346,6 @@ public final class TrainCommand {
                 return d;
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(name + " must be a number " + (zeroToo ? ">= 0" : "> 0") + ", got " + v);
-            }
-        }
-
-        static long parseLong(String name, String v) {
-            try {
-                return Long.parseLong(v.replace("_", ""));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(name + " must be an integer, got " + v);
             }
         }
     }
@@ -392,29 +363,21 @@ public final class TrainCommand {
 
     /** Runs the command; returns the exit status. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options o;
-        try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            return usage(e, USAGE, err);
-        }
-        DjlRuntime.configureThreads(o.threads, 1);
-        try {
-            train(o, out, err);
-            return 0;
-        } catch (IOException | InvalidModelException | RuntimeException e) {
-            err.println("error: " + e);
-            return 1;
-        }
+        return Cli.execute(new TrainCommand(out, err), out, err, args);
     }
 
-    /** Prints a usage error (or just the usage for --help); returns exit status 2. */
-    static int usage(IllegalArgumentException e, String usage, PrintStream err) {
-        if (!"help".equals(e.getMessage())) {
-            err.println("error: " + e.getMessage());
+    @Override
+    public Integer call() throws IOException, InvalidModelException {
+        Options o;
+        try {
+            o = options.validate();
+        } catch (IllegalArgumentException e) {
+            throw Cli.usage(spec, e.getMessage());
         }
-        err.println(usage);
-        return 2;
+        o.evalK = evalK;
+        DjlRuntime.configureThreads(o.recipeOptions.threads(), 1);
+        train(o, out, err);
+        return 0;
     }
 
     static void train(Options o, PrintStream out, PrintStream err) throws IOException, InvalidModelException {
@@ -500,7 +463,7 @@ public final class TrainCommand {
     static TwoTowerModel newModel(Options o, ModelConfig config, ModelArtifacts parent, PrintStream out)
             throws InvalidModelException {
         out.println("config: " + config + (parent == null ? "" : " (from parent " + parent.manifest().version() + ")"));
-        return parent == null ? TwoTowerModel.create(config, Device.cpu(), o.seed) : parent.loadModel(Device.cpu());
+        return parent == null ? TwoTowerModel.create(config, Device.cpu(), o.recipe.seed()) : parent.loadModel(Device.cpu());
     }
 
     /**
@@ -530,11 +493,11 @@ public final class TrainCommand {
             Consumer<TwoTowerTrainer.Progress> listener) {
         TrainingExamples fitOn = train;
         List<Evaluation.HeldOut> validation = List.of();
-        if (o.validationUsers > 0) {
+        if (o.recipe.validationUsers() > 0) {
             int users = train.userCount();
-            long seed = o.seed;
-            TrainingExamples.Split split = train.splitLastPerUser(o.validationEvents,
-                    u -> Math.floorMod(IdHashing.mix32(u * 0x9E3779B9 + (int) seed), users) < o.validationUsers);
+            long seed = o.recipe.seed();
+            TrainingExamples.Split split = train.splitLastPerUser(o.recipe.validationEvents(),
+                    u -> Math.floorMod(IdHashing.mix32(u * 0x9E3779B9 + (int) seed), users) < o.recipe.validationUsers());
             fitOn = split.train();
             validation = Evaluation.heldOut(split.heldOut());
         }
@@ -548,7 +511,7 @@ public final class TrainCommand {
      */
     static Fitted fit(Options o, TwoTowerModel model, TrainingExamples fitOn, List<Evaluation.HeldOut> validation,
             ItemCatalogue validationCatalogue, PrintStream out, Consumer<TwoTowerTrainer.Progress> listener) {
-        long steps = (long) o.epochs * ((fitOn.size() + o.batchSize - 1) / o.batchSize);
+        long steps = (long) o.recipe.epochs() * ((fitOn.size() + o.recipe.batchSize() - 1) / o.recipe.batchSize());
         int every = (int) Math.max(1, Math.min(100, steps / 50));
         TwoTowerTrainer trainer = new TwoTowerTrainer(model, o.trainerOptions(out, every, listener));
         TwoTowerTrainer.Result result;
@@ -567,13 +530,13 @@ public final class TrainCommand {
                     hr = Evaluation.hitRates(s, pairs, 20).model();
                 }
                 boolean better = !(hr <= best[0]);
-                boolean stop = !better && epoch - bestEpoch[0] >= o.patience;
+                boolean stop = !better && epoch - bestEpoch[0] >= o.recipe.patience();
                 out.printf(Locale.ROOT, "epoch %d: validation HR@20 %.4f (%d events)%s%n", epoch, hr, pairs.size(),
                         better ? "" : ", not better than epoch " + bestEpoch[0] + (stop ? ": stop" : ""));
                 if (better) {
                     best[0] = hr;
                     bestEpoch[0] = epoch;
-                    bestParameters[0] = epoch < o.epochs ? model.snapshot() : null;
+                    bestParameters[0] = epoch < o.recipe.epochs() ? model.snapshot() : null;
                 }
                 return !stop;
             });

@@ -85,6 +85,9 @@ class EvaluateCommandITCase {
         assertEquals(2, EvaluateCommand.run(new String[] {"--synthetic", "--bogus", "1"}, o, e));
         assertEquals(2, EvaluateCommand.run(new String[] {}, o, e));
         assertEquals(2, EvaluateCommand.run(new String[] {"--synthetic", "--test-events", "0"}, o, e));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("usage: EvaluateCommand"));
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("Usage: evaluate"), text);
+        assertTrue(text.contains("Unknown option") && text.contains("give exactly one of --events FILE and --synthetic")
+                && text.contains("--test-events, --max-test-users and --intent-shift-events must be > 0"), text);
     }
 }

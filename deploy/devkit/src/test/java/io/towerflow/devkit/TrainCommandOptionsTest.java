@@ -50,7 +50,7 @@ class TrainCommandOptionsTest {
     void theRepeatBoostIsFittedByDefaultGivenOrLeftOut() {
         TrainCommand.Options fit = TrainCommand.Options.parse(new String[] {"--synthetic"});
         assertTrue(fit.fitRepeatBoost);
-        assertEquals(5, fit.validationEvents);
+        assertEquals(5, fit.recipe.validationEvents());
         TrainCommand.Options none = TrainCommand.Options.parse(new String[] {"--synthetic", "--repeat-boost", "none"});
         assertFalse(none.fitRepeatBoost);
         assertEquals(RepeatBoost.NONE, none.repeatBoost);
@@ -58,7 +58,7 @@ class TrainCommandOptionsTest {
             "--synthetic", "--repeat-boost", "0.5:32", "--validation-events", "1"});
         assertFalse(given.fitRepeatBoost);
         assertEquals(new RepeatBoost(0.5, 32), given.repeatBoost);
-        assertEquals(1, given.validationEvents);
+        assertEquals(1, given.recipe.validationEvents());
         for (String bad : new String[] {"0.5", "-1:2", "1:0", "x:y", "1:2:3"}) {
             assertThrows(IllegalArgumentException.class,
                     () -> TrainCommand.Options.parse(new String[] {"--synthetic", "--repeat-boost", bad}), bad);

@@ -1,14 +1,19 @@
 package io.towerflow.config;
 
+import io.towerflow.model.TrainingRecipe;
+import io.towerflow.model.TwoTowerTrainer;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
 
 import java.time.Duration;
 
 /**
  * Options of the retraining job ({@code io.towerflow.retrain.RetrainJob}). Its topics are {@link
  * KafkaOptions#FEEDBACK_TOPIC} and {@link KafkaOptions#MODEL_UPDATES_TOPIC}, its broker {@link
- * KafkaOptions#BOOTSTRAP_SERVERS}.
+ * KafkaOptions#BOOTSTRAP_SERVERS}. Its training options default to the warm-start derivation of
+ * the one recipe ({@link TrainingRecipe#forWarmStart()}); {@link #recipe} reads them.
  */
 public final class RetrainOptions {
 
@@ -104,22 +109,27 @@ public final class RetrainOptions {
                                     + "committed, so the next run reads it again with what came "
                                     + "since.");
 
+    /** The recipe a round trains with unless the options below say otherwise. */
+    private static final TrainingRecipe WARM_START = TrainingRecipe.DEFAULT.forWarmStart();
+
     public static final ConfigOption<Integer> EPOCHS =
             ConfigOptions.key("towerflow.retrain.epochs")
                     .intType()
-                    .defaultValue(1)
-                    .withDescription("Passes over the window's training examples.");
+                    .defaultValue(WARM_START.epochs())
+                    .withDescription("Passes over the window's training examples (the warm-start recipe: one).");
 
     public static final ConfigOption<Integer> BATCH_SIZE =
             ConfigOptions.key("towerflow.retrain.batch-size")
                     .intType()
-                    .defaultValue(256)
-                    .withDescription("Examples per training step (each other's in-batch negatives).");
+                    .defaultValue(WARM_START.batchSize())
+                    .withDescription(
+                            "Examples per training step (each other's in-batch negatives); the warm-start "
+                                    + "recipe takes half a fresh training's batch.");
 
     public static final ConfigOption<Integer> UNIFORM_NEGATIVES =
             ConfigOptions.key("towerflow.retrain.uniform-negatives")
                     .intType()
-                    .defaultValue(2048)
+                    .defaultValue(WARM_START.uniformNegatives())
                     .withDescription(
                             "Items drawn uniformly as extra negatives at every step (mixed negative "
                                     + "sampling), as in the fresh training recipe, so that a warm "
@@ -129,7 +139,7 @@ public final class RetrainOptions {
     public static final ConfigOption<Float> LEARNING_RATE =
             ConfigOptions.key("towerflow.retrain.learning-rate")
                     .floatType()
-                    .defaultValue(2e-4f)
+                    .defaultValue(WARM_START.learningRate())
                     .withDescription(
                             "Adam step size of the towers' dense layers. A tenth of a fresh "
                                     + "training's: a warm start begins with new Adam moments, and "
@@ -138,13 +148,37 @@ public final class RetrainOptions {
     public static final ConfigOption<Float> EMBEDDING_LEARNING_RATE =
             ConfigOptions.key("towerflow.retrain.embedding-learning-rate")
                     .floatType()
-                    .defaultValue(2e-3f)
+                    .defaultValue(WARM_START.embeddingLearningRate())
                     .withDescription("Adam step size of the embedding rows (a tenth of a fresh training's).");
+
+    public static final ConfigOption<Float> EMBEDDING_WEIGHT_DECAY =
+            ConfigOptions.key("towerflow.retrain.embedding-weight-decay")
+                    .floatType()
+                    .defaultValue(WARM_START.embeddingWeightDecay())
+                    .withDescription(
+                            "Decoupled weight decay of the embedding rows (AdamW, lazy), as in the fresh "
+                                    + "training recipe; 0 = off.");
+
+    public static final ConfigOption<TwoTowerTrainer.LogQ> LOGQ =
+            ConfigOptions.key("towerflow.retrain.logq")
+                    .enumType(TwoTowerTrainer.LogQ.class)
+                    .defaultValue(WARM_START.logQ())
+                    .withDescription(
+                            "Where the logQ correction's sampling probabilities come from: STREAMING "
+                                    + "(estimated batch by batch), COUNTS or NONE; as in the fresh training recipe.");
+
+    public static final ConfigOption<TwoTowerTrainer.Schedule> SCHEDULE =
+            ConfigOptions.key("towerflow.retrain.schedule")
+                    .enumType(TwoTowerTrainer.Schedule.class)
+                    .defaultValue(WARM_START.schedule())
+                    .withDescription(
+                            "How the learning rates move over a round: CONSTANT or COSINE (down to 0); "
+                                    + "as in the fresh training recipe.");
 
     public static final ConfigOption<Long> SEED =
             ConfigOptions.key("towerflow.retrain.seed")
                     .longType()
-                    .defaultValue(42L)
+                    .defaultValue(WARM_START.seed())
                     .withDescription("Shuffling seed of training.");
 
     public static final ConfigOption<Duration> EVERY =
@@ -172,4 +206,15 @@ public final class RetrainOptions {
                             "Fail the round when reading a topic makes no progress for this long.");
 
     private RetrainOptions() {}
+
+    /**
+     * The recipe of a round: {@link TrainingRecipe#forWarmStart()} of the one recipe, with what
+     * {@code conf} sets among the options above.
+     */
+    public static TrainingRecipe recipe(ReadableConfig conf) {
+        return new TrainingRecipe(conf.get(BATCH_SIZE), conf.get(EPOCHS), conf.get(LEARNING_RATE),
+                conf.get(EMBEDDING_LEARNING_RATE), conf.get(EMBEDDING_WEIGHT_DECAY), conf.get(LOGQ),
+                conf.get(SCHEDULE), conf.get(UNIFORM_NEGATIVES), conf.get(SEED), WARM_START.validationUsers(),
+                WARM_START.validationEvents(), WARM_START.patience());
+    }
 }

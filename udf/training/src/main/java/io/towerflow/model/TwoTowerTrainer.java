@@ -65,7 +65,8 @@ public final class TwoTowerTrainer {
     }
 
     /**
-     * Training options.
+     * Training options, as a {@link TrainingRecipe} gives them ({@link TrainingRecipe#trainerOptions()}),
+     * with where progress goes.
      *
      * @param batchSize examples per step (the in-batch negatives of each other)
      * @param epochs passes over the data
@@ -114,10 +115,6 @@ public final class TwoTowerTrainer {
             if (!(embeddingWeightDecay >= 0) || Float.isInfinite(embeddingWeightDecay)) {
                 throw new IllegalArgumentException("embeddingWeightDecay must be a finite number >= 0");
             }
-        }
-
-        public static Options defaults() {
-            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT, 0, 0f);
         }
 
         public Options withBatchSize(int v) {

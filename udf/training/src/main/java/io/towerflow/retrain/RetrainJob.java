@@ -5,6 +5,10 @@ import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
 import io.towerflow.config.ModelUpdateOptions;
 import io.towerflow.config.RetrainOptions;
+import io.towerflow.cli.Cli;
+import io.towerflow.cli.PrintingCommand;
+import io.towerflow.cli.RecipeOptions;
+import io.towerflow.model.TrainingRecipe;
 import io.towerflow.operators.DjlRuntime;
 import io.towerflow.operators.ModelStore;
 
@@ -15,6 +19,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Unmatched;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -24,6 +36,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -39,13 +52,17 @@ import java.util.concurrent.TimeUnit;
  * RetrainJob --bootstrap-servers HOST:PORT [--model-root model-artifacts] [--serving DIR]
  *            [--from-offsets committed|earliest] [--group-id towerflow-retrain]
  *            [--from-ts T] [--to-ts T] [--held-out-fraction 0.2] [--margin 0.0] [--eval-k 20]
- *            [--min-examples 1000] [--epochs 1] [--batch-size 256] [--uniform-negatives 2048]
- *            [--learning-rate X]
- *            [--embedding-learning-rate X] [--seed 42] [--threads 1] [--every DURATION]
- *            [--dry-run] [--summary-json FILE] [--towerflow.&lt;option&gt; VALUE ...]
+ *            [--min-examples 1000] [recipe flags: --epochs 1 --batch-size 256 --learning-rate 2e-4 ...]
+ *            [--every DURATION] [--dry-run] [--summary-json FILE] [--towerflow.&lt;option&gt; VALUE ...]
  * RetrainJob --bootstrap-servers HOST:PORT --rollback-to DIR [--model-root DIR]
  * RetrainJob --bootstrap-servers HOST:PORT --publish DIR
  * </pre>
+ *
+ * Every flag but {@code --summary-json}, {@code --publish} and {@code --rollback-to} sets one
+ * {@code towerflow.*} option ({@link #FLAGS}; the help prints each option's description from its
+ * {@link ConfigOption}); {@code --towerflow.<key> VALUE} sets any option by its key, and a flag
+ * wins over it. The recipe flags are the shared {@link RecipeOptions}, defaulting to {@link
+ * TrainingRecipe#forWarmStart()} as the {@link RetrainOptions} do.
  *
  * {@code --rollback-to} serves an older version again: the job serves the highest valid version
  * on model-updates, so the old parameters and catalogue are written as a new, higher version
@@ -57,22 +74,45 @@ import java.util.concurrent.TimeUnit;
  * the round completed, whether or not it promoted (the summary says {@code "promoted"}); 1 when it
  * failed; 2 on bad usage.
  */
-public final class RetrainJob {
-    static final String USAGE =
-            "usage: RetrainJob --bootstrap-servers HOST:PORT [--model-root DIR] [--serving DIR]"
-                    + " [--from-offsets committed|earliest] [--group-id G] [--from-ts T] [--to-ts T]"
-                    + " [--held-out-fraction F] [--margin M] [--eval-k K] [--min-examples N] [--epochs N]"
-                    + " [--batch-size N] [--uniform-negatives N] [--learning-rate X] [--embedding-learning-rate X] [--seed N]"
-                    + " [--threads N] [--every DURATION] [--dry-run] [--summary-json FILE]"
-                    + " [--towerflow.<option> VALUE ...]\n"
-                    + "       RetrainJob --bootstrap-servers HOST:PORT --rollback-to VERSION_DIR [--model-root DIR]\n"
-                    + "       RetrainJob --bootstrap-servers HOST:PORT --publish VERSION_DIR\n"
-                    + "T is epoch ms or an ISO-8601 instant; DURATION like 30 min, 1 h; options in docs/configuration.md";
-
-    /** Short flags of the command line and the options they set. */
+@Command(name = "retrain", sortOptions = false, modelTransformer = RetrainJob.ConfigFlags.class,
+        description = {"Retrains the serving model on a window of rec-feedback (warm start), compares it with the"
+                + " serving version on the window's newest slice and promotes it (writes and publishes a version)"
+                + " only if it is not worse.",
+                "   or: --publish DIR | --rollback-to DIR publishes an existing version (again, as a new one).",
+                "T is epoch ms or an ISO-8601 instant; DURATION like 30 min, 1 h; options in docs/configuration.md."},
+        footer = "Any towerflow.* option: --towerflow.<key> VALUE (a flag above wins over it).")
+public final class RetrainJob extends PrintingCommand {
+    /** The flags that set one option each, and the options they set (the recipe's included). */
     static final Map<String, ConfigOption<?>> FLAGS = flags();
 
-    private RetrainJob() {}
+    @Mixin
+    RecipeOptions recipe = new RecipeOptions(TrainingRecipe.DEFAULT.forWarmStart());
+
+    @Option(names = "--dry-run", description = "Train and evaluate only: write no version, publish nothing, commit"
+            + " no offsets (" + "towerflow.retrain.dry-run).")
+    boolean dryRun;
+
+    @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the round's summary as JSON.")
+    Path summaryJson;
+
+    @Option(names = "--publish", paramLabel = "VERSION_DIR", description = "Publish this existing version as it is.")
+    Path publish;
+
+    @Option(names = "--rollback-to", paramLabel = "VERSION_DIR",
+            description = "Serve this older version again: write it as a new, higher version and publish that.")
+    Path rollbackTo;
+
+    @Unmatched
+    List<String> unmatched;
+
+    RetrainJob(PrintStream out, PrintStream err) {
+        super(out, err);
+    }
+
+    /** The command on the process's streams (for picocli and the help test). */
+    public RetrainJob() {
+        this(System.out, System.err);
+    }
 
     private static Map<String, ConfigOption<?>> flags() {
         Map<String, ConfigOption<?>> m = new LinkedHashMap<>();
@@ -92,6 +132,9 @@ public final class RetrainJob {
         m.put("--uniform-negatives", RetrainOptions.UNIFORM_NEGATIVES);
         m.put("--learning-rate", RetrainOptions.LEARNING_RATE);
         m.put("--embedding-learning-rate", RetrainOptions.EMBEDDING_LEARNING_RATE);
+        m.put("--embedding-weight-decay", RetrainOptions.EMBEDDING_WEIGHT_DECAY);
+        m.put("--logq", RetrainOptions.LOGQ);
+        m.put("--schedule", RetrainOptions.SCHEDULE);
         m.put("--seed", RetrainOptions.SEED);
         m.put("--threads", ModelOptions.NUM_THREADS);
         m.put("--every", RetrainOptions.EVERY);
@@ -100,50 +143,64 @@ public final class RetrainJob {
         return m;
     }
 
-    /** A parsed command line: the options, and what only the command line says. */
-    record Invocation(Configuration conf, Path summaryJson, Path publish, Path rollbackTo) {}
+    /**
+     * Declares each flag of {@link #FLAGS} that the recipe does not as a string option described
+     * by its ConfigOption, so that a flag, its option and its help are written once.
+     */
+    static final class ConfigFlags implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            FLAGS.forEach((name, option) -> {
+                if (spec.findOption(name) == null) {
+                    spec.addOption(OptionSpec.builder(name)
+                            .paramLabel(name.endsWith("-ts") ? "T" : name.equals("--every") ? "DURATION"
+                                    : name.equals("--bootstrap-servers") ? "HOST:PORT" : "VALUE")
+                            .type(String.class)
+                            .required(false)
+                            .description(Cli.describe(option))
+                            .build());
+                }
+            });
+            return spec;
+        }
+    }
 
-    static Invocation parse(String[] args) {
-        Map<String, String> map = new LinkedHashMap<>();
-        Path summary = null;
-        Path publish = null;
-        Path rollbackTo = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                throw new IllegalArgumentException("help");
+    /** A parsed command line: the options, and what only the command line says. */
+    public record Invocation(Configuration conf, Path summaryJson, Path publish, Path rollbackTo) {}
+
+    /** The invocation of a command line; throws IllegalArgumentException on bad usage. */
+    public static Invocation parse(String... args) {
+        RetrainJob job = new RetrainJob();
+        try {
+            Cli.of(job).parseArgs(args);
+            return job.invocation();
+        } catch (CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** The options the parsed flags give: {@code --towerflow.*} pairs first, then the flags. */
+    private Invocation invocation() {
+        Map<String, String> map = new LinkedHashMap<>(Cli.towerflowOptions(spec, unmatched));
+        for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+            ConfigOption<?> option = FLAGS.get(o.longestName());
+            if (option != null) {
+                map.put(option.key(), String.valueOf((Object) o.getValue()));
             }
-            if (a.equals("--dry-run")) {
-                map.put(RetrainOptions.DRY_RUN.key(), "true");
-                continue;
-            }
-            if (!a.equals("--summary-json") && !a.equals("--publish") && !a.equals("--rollback-to")
-                    && !FLAGS.containsKey(a)
-                    && !a.startsWith("--towerflow.")) {
-                throw new IllegalArgumentException("unknown option " + a);
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("missing value for " + a);
-            }
-            String v = args[++i];
-            if (a.equals("--summary-json")) {
-                summary = Paths.get(v);
-            } else if (a.equals("--publish")) {
-                publish = Paths.get(v);
-            } else if (a.equals("--rollback-to")) {
-                rollbackTo = Paths.get(v);
-            } else if (FLAGS.containsKey(a)) {
-                map.put(FLAGS.get(a).key(), v);
-            } else {
-                map.put(a.substring(2), v);
-            }
+        }
+        if (dryRun) {
+            map.put(RetrainOptions.DRY_RUN.key(), "true");
         }
         if (publish != null && rollbackTo != null) {
-            throw new IllegalArgumentException("give one of --publish and --rollback-to");
+            throw Cli.usage(spec, "give one of --publish and --rollback-to");
         }
         Configuration conf = Configuration.fromMap(map);
-        validate(conf);
-        return new Invocation(conf, summary, publish, rollbackTo);
+        try {
+            validate(conf);
+        } catch (IllegalArgumentException e) {
+            throw Cli.usage(spec, e.getMessage());
+        }
+        return new Invocation(conf, summaryJson, publish, rollbackTo);
     }
 
     /** Reads every option once, so that a bad value is a usage error before anything starts. */
@@ -156,13 +213,8 @@ public final class RetrainJob {
         require(Double.isFinite(conf.get(RetrainOptions.MARGIN)), "--margin must be a number");
         require(conf.get(RetrainOptions.EVAL_K) > 0, "--eval-k must be > 0");
         require(conf.get(RetrainOptions.MIN_EXAMPLES) >= 2, "--min-examples must be >= 2");
-        require(conf.get(RetrainOptions.EPOCHS) > 0, "--epochs must be > 0");
-        require(conf.get(RetrainOptions.UNIFORM_NEGATIVES) >= 0, "--uniform-negatives must be >= 0");
-        require(conf.get(RetrainOptions.BATCH_SIZE) >= 2, "--batch-size must be >= 2");
-        require(conf.get(RetrainOptions.LEARNING_RATE) > 0, "--learning-rate must be > 0");
-        require(conf.get(RetrainOptions.EMBEDDING_LEARNING_RATE) > 0, "--embedding-learning-rate must be > 0");
+        RetrainOptions.recipe(conf);
         require(conf.get(ModelOptions.NUM_THREADS) > 0, "--threads must be > 0");
-        conf.get(RetrainOptions.SEED);
         conf.get(RetrainOptions.DRY_RUN);
         require(conf.get(RetrainOptions.READ_TIMEOUT).toMillis() > 0, "read-timeout must be > 0");
         conf.getOptional(RetrainOptions.EVERY)
@@ -183,16 +235,12 @@ public final class RetrainJob {
 
     /** Runs the command (one round, rounds --every, or --publish); returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        Invocation inv;
-        try {
-            inv = parse(args);
-        } catch (IllegalArgumentException e) {
-            if (!"help".equals(e.getMessage())) {
-                err.println("error: " + e.getMessage());
-            }
-            err.println(USAGE);
-            return 2;
-        }
+        return Cli.execute(new RetrainJob(out, err), out, err, args);
+    }
+
+    @Override
+    public Integer call() {
+        Invocation inv = invocation();
         DjlRuntime.configureThreads(inv.conf().get(ModelOptions.NUM_THREADS), 1);
         ProgressLog log = new ProgressLog(out, err, Clock.systemUTC());
         if (inv.publish() != null || inv.rollbackTo() != null) {

@@ -137,14 +137,7 @@ public final class RetrainRound {
             }
             log.info("serving %s on the held-out slice: %s", servingVersion, current);
 
-            TwoTowerTrainer.Options options = TwoTowerTrainer.Options.defaults()
-                    .withEpochs(conf.get(RetrainOptions.EPOCHS))
-                    .withBatchSize(conf.get(RetrainOptions.BATCH_SIZE))
-                    .withUniformNegatives(conf.get(RetrainOptions.UNIFORM_NEGATIVES))
-                    .withLearningRates(conf.get(RetrainOptions.LEARNING_RATE),
-                            conf.get(RetrainOptions.EMBEDDING_LEARNING_RATE))
-                    .withSeed(conf.get(RetrainOptions.SEED))
-                    .withProgress(log.out(), 100);
+            TwoTowerTrainer.Options options = RetrainOptions.recipe(conf).trainerOptions().withProgress(log.out(), 100);
             TwoTowerTrainer.Result result = new TwoTowerTrainer(model, options).fit(train);
             log.info("trained %s from %s: %d steps, %,d examples in %.1f s (%.0f examples/s), loss %.4f -> %.4f",
                     candidateVersion, servingVersion, result.steps(), result.examples(), result.seconds(),

@@ -18,7 +18,7 @@ final class PlantedModels {
     }
 
     static TwoTowerTrainer.Options options(int epochs) {
-        return TwoTowerTrainer.Options.defaults().withBatchSize(128).withEpochs(epochs).withSeed(11);
+        return TrainingRecipe.DEFAULT.trainerOptions().withUniformNegatives(0).withBatchSize(128).withEpochs(epochs).withSeed(11);
     }
 
     /** Trains on the planted data and writes version {@code version} under {@code root}. */

@@ -32,7 +32,7 @@ class RowSparseUpdateTest {
         }
         try (TwoTowerModel m = TwoTowerModel.create(cfg, Device.cpu(), 1)) {
             float[][] before = tables(m);
-            TwoTowerTrainer.Options one = TwoTowerTrainer.Options.defaults()
+            TwoTowerTrainer.Options one = TrainingRecipe.DEFAULT.trainerOptions().withUniformNegatives(0)
                     .withBatchSize(data.size()).withEpochs(1).withSeed(3);
             TwoTowerTrainer.Result r = new TwoTowerTrainer(m, one).fit(data);
             assertEquals(1, r.steps(), "the whole data is one batch: one step");
@@ -62,7 +62,7 @@ class RowSparseUpdateTest {
         TrainingExamples data = TrainingExamples.fromEvents(events, cfg.historyLength());
         float lr = 0.05f;
         float decay = 2f;
-        TwoTowerTrainer.Options one = TwoTowerTrainer.Options.defaults()
+        TwoTowerTrainer.Options one = TrainingRecipe.DEFAULT.trainerOptions().withUniformNegatives(0)
                 .withBatchSize(data.size()).withEpochs(1).withSeed(3).withLearningRates(1e-3f, lr);
         float[][] before;
         float[][] plain;

@@ -203,7 +203,7 @@ class SequenceTowerTest {
         TrainingExamples examples = TrainingExamples.fromEvents(all, config.historyLength());
         TrainingExamples.Split split = examples.splitLastPerUser(1, u -> examples.userIds[u].length() > 6);
         try (TwoTowerModel m = TwoTowerModel.create(config, Device.cpu(), 9)) {
-            new TwoTowerTrainer(m, TwoTowerTrainer.Options.defaults().withBatchSize(64).withEpochs(6).withSeed(9)
+            new TwoTowerTrainer(m, TrainingRecipe.DEFAULT.trainerOptions().withUniformNegatives(0).withBatchSize(64).withEpochs(6).withSeed(9)
                     .withLearningRates(0.01f, 0.05f)).fit(split.train());
             try (ServingModel s = ServingModel.ofUnsaved("t", m, split.train().catalogue())) {
                 TrainingExamples held = split.heldOut();

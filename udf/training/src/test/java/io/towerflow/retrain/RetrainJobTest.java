@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.RetrainOptions;
 import io.towerflow.model.ModelManifest;
+import io.towerflow.model.TrainingRecipe;
+import io.towerflow.model.TwoTowerTrainer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -43,18 +45,42 @@ class RetrainJobTest {
         assertEquals("model-updates", inv.conf().get(KafkaOptions.MODEL_UPDATES_TOPIC));
     }
 
+    /** No flags: the warm start of the one recipe, with the values RetrainJob has always run with. */
+    @Test
+    void theRecipeFlagsDefaultToTheWarmStartOfTheOneRecipe() {
+        TrainingRecipe warm = RetrainOptions.recipe(RetrainJob.parse(new String[] {"--bootstrap-servers", "k:1"}).conf());
+        assertEquals(TrainingRecipe.DEFAULT.forWarmStart(), warm);
+        assertEquals(256, warm.batchSize());
+        assertEquals(1, warm.epochs());
+        assertEquals(2e-4f, warm.learningRate());
+        assertEquals(2e-3f, warm.embeddingLearningRate());
+        assertEquals(TrainingRecipe.DEFAULT.uniformNegatives(), warm.uniformNegatives());
+        assertEquals(0, warm.validationUsers());
+
+        TrainingRecipe given = RetrainOptions.recipe(RetrainJob.parse(new String[] {"--bootstrap-servers", "k:1",
+            "--towerflow.retrain.epochs", "5", "--epochs", "3", "--learning-rate", "1e-3", "--logq", "counts",
+            "--schedule", "COSINE", "--uniform-negatives", "0"}).conf());
+        assertEquals(3, given.epochs(), "a flag wins over the same option by key");
+        assertEquals(1e-3f, given.learningRate());
+        assertEquals(TwoTowerTrainer.LogQ.COUNTS, given.logQ());
+        assertEquals(TwoTowerTrainer.Schedule.COSINE, given.schedule());
+        assertEquals(0, given.uniformNegatives());
+        assertEquals(warm.batchSize(), given.batchSize());
+    }
+
     @Test
     void badUsageExitsWith2AndSaysWhy() {
-        assertUsage("unknown option --frobnicate", "--bootstrap-servers", "k:1", "--frobnicate", "1");
+        assertUsage("Unknown option: '--frobnicate'", "--bootstrap-servers", "k:1", "--frobnicate", "1");
         assertUsage("--bootstrap-servers is required", "--margin", "0");
-        assertUsage("missing value for --margin", "--bootstrap-servers", "k:1", "--margin");
+        assertUsage("Missing required parameter for option '--margin'", "--bootstrap-servers", "k:1", "--margin");
         assertUsage("--held-out-fraction must be in (0, 1)", "--bootstrap-servers", "k:1", "--held-out-fraction", "1");
         assertUsage("from-ts must be before to-ts", "--bootstrap-servers", "k:1", "--from-ts", "5", "--to-ts", "5");
         assertUsage("must be epoch ms or an ISO-8601 instant", "--bootstrap-servers", "k:1", "--from-ts", "yesterday");
         assertUsage("", "--bootstrap-servers", "k:1", "--margin", "lots");
         assertUsage("give one of --publish and --rollback-to", "--bootstrap-servers", "k:1", "--publish", "a",
                 "--rollback-to", "b");
-        assertUsage("usage: RetrainJob", "--help");
+        assertUsage("", "--bootstrap-servers", "k:1", "--epochs", "0");
+        assertUsage("batch size must be >= 2", "--bootstrap-servers", "k:1", "--batch-size", "1");
     }
 
     private static void assertUsage(String message, String... args) {
@@ -63,7 +89,7 @@ class RetrainJobTest {
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         String text = err.toString(StandardCharsets.UTF_8);
         assertEquals(2, rc, text);
-        assertTrue(text.contains(message) && text.contains("usage: RetrainJob"), text);
+        assertTrue(text.contains(message) && text.contains("Usage: retrain"), text);
     }
 
     @Test

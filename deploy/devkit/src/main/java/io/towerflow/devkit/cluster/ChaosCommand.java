@@ -2,6 +2,8 @@ package io.towerflow.devkit.cluster;
 
 
 
+import io.towerflow.cli.Cli;
+import io.towerflow.cli.HelpOption;
 import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.RecommendOptions;
 import io.towerflow.records.BehaviorEvent;
@@ -10,6 +12,10 @@ import io.towerflow.synthetic.SyntheticGenerator;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +29,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 /**
@@ -36,59 +43,59 @@ import java.util.stream.Stream;
  * another check failed (a dead letter without its reason, an unexpected restart, a fault that did
  * not fire), 0 otherwise.
  */
-public final class ChaosCommand {
-    static final String USAGE = String.join("\n",
-            "usage: towerflow chaos [--summary-json FILE] [--scenarios a,b,...] [--fuzz-valid N] [--fuzz-bad N]",
-            "  scenarios (default all): broker-restart, fail-parse, fail-recommend-mid-batch, fail-sink,",
-            "  checkpoint-half-full-batch, control-topic-junk, fuzz (10,000 bad records, a 10 MB one",
-            "  included, among 10,000 valid events)");
-
+@Command(name = "chaos", sortOptions = false,
+        description = {"Failure suite: a Kafka broker process and, per scenario, fresh topics and RecommendationJob"
+                + " on a MiniCluster; a fault injected, everything accounted for with a read_committed consumer.",
+                "Exit status 1 if anything was lost or duplicated, 3 if another check failed, 2 on bad usage or"
+                        + " when the suite could not run."})
+public final class ChaosCommand implements Callable<Integer> {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
 
-    private final ClusterHome home;
-    private final Path model;
-    private final Map<String, String> args;
+    @Mixin
+    HelpOption help;
+
+    @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the scenarios' figures as JSON.")
+    Path summaryJson;
+
+    @Option(names = "--scenarios", paramLabel = "a,b,...", split = ",",
+            description = "Scenarios to run (default: all): broker-restart, fail-parse, fail-recommend-mid-batch,"
+                    + " fail-sink, checkpoint-half-full-batch, control-topic-junk, fuzz.")
+    List<String> scenarios;
+
+    @Option(names = "--fuzz-valid", paramLabel = "N", description = "Valid events among the fuzzing corpus (default: ${DEFAULT-VALUE}).")
+    int fuzzValid = 10_000;
+
+    @Option(names = "--fuzz-bad", paramLabel = "N",
+            description = "Bad records of the fuzzing corpus, a 10 MB one included (default: ${DEFAULT-VALUE}).")
+    int fuzzBad = 10_000;
+
+    private ClusterHome home;
+    private Path model;
     private KafkaBrokerProcess brokerProcess;
     private Daemon broker;
     private KafkaEndpoint kafka;
 
-    private ChaosCommand(Path repo, Map<String, String> args) throws Exception {
-        this.home = new ClusterHome(repo, "chaos");
-        this.args = args;
-        try (Stream<Path> dirs = Files.list(repo.resolve("model-artifacts"))) {
-            this.model = dirs.filter(d -> Files.exists(d.resolve("manifest.json")))
-                    .max(Comparator.comparing(Path::getFileName))
-                    .orElseThrow(() -> new IllegalStateException("no model version under model-artifacts/"))
-                    .toAbsolutePath();
-        }
+    public static void main(String[] argv) {
+        System.exit(Cli.execute(new ChaosCommand(), System.out, System.err, argv));
     }
 
-    public static void main(String[] argv) {
-        int code;
+    @Override
+    public Integer call() {
         try {
-            code = run(argv);
+            Path repo = Path.of("").toAbsolutePath();
+            this.home = new ClusterHome(repo, "chaos");
+            try (Stream<Path> dirs = Files.list(repo.resolve("model-artifacts"))) {
+                this.model = dirs.filter(d -> Files.exists(d.resolve("manifest.json")))
+                        .max(Comparator.comparing(Path::getFileName))
+                        .orElseThrow(() -> new IllegalStateException("no model version under model-artifacts/"))
+                        .toAbsolutePath();
+            }
+            return runAll();
         } catch (Exception e) {
             System.err.println("[chaos] " + e);
             e.printStackTrace(System.err);
-            code = 2;
+            return 2;
         }
-        System.exit(code);
-    }
-
-    static int run(String[] argv) throws Exception {
-        Map<String, String> args = new HashMap<>();
-        for (int i = 0; i < argv.length; i++) {
-            if (List.of("help", "-h", "--help").contains(argv[i])) {
-                System.out.println(USAGE);
-                return 0;
-            }
-            if (!argv[i].startsWith("--") || i + 1 >= argv.length) {
-                System.err.println(USAGE);
-                return 2;
-            }
-            args.put(argv[i].substring(2), argv[++i]);
-        }
-        return new ChaosCommand(Path.of("").toAbsolutePath(), args).runAll();
     }
 
     private static void log(String s) {
@@ -104,8 +111,7 @@ public final class ChaosCommand {
         all.put("checkpoint-half-full-batch", this::halfFullBatch);
         all.put("control-topic-junk", this::controlJunk);
         all.put("fuzz", this::fuzz);
-        List<String> chosen = args.containsKey("scenarios")
-                ? Arrays.asList(args.get("scenarios").split(",")) : new ArrayList<>(all.keySet());
+        List<String> chosen = scenarios != null ? scenarios : new ArrayList<>(all.keySet());
         for (String c : chosen) {
             if (!all.containsKey(c)) {
                 throw new IllegalArgumentException("unknown scenario " + c + "; " + all.keySet());
@@ -149,8 +155,8 @@ public final class ChaosCommand {
         summary.put("duplicated", duplicated);
         String json = JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary);
         System.out.println(json);
-        if (args.containsKey("summary-json")) {
-            Path f = Path.of(args.get("summary-json"));
+        if (summaryJson != null) {
+            Path f = summaryJson;
             if (f.getParent() != null) {
                 Files.createDirectories(f.getParent());
             }
@@ -282,8 +288,8 @@ public final class ChaosCommand {
     private ChaosScenario.Result fuzz(ChaosScenario s) throws Exception {
         SyntheticGenerator.Config cfg = new SyntheticGenerator.Config();
         cfg.seed = 47;
-        int valid = Integer.parseInt(args.getOrDefault("fuzz-valid", "10000"));
-        int bad = Integer.parseInt(args.getOrDefault("fuzz-bad", "10000"));
+        int valid = fuzzValid;
+        int bad = fuzzBad;
         s.startJob(Map.of());
         s.send(FuzzCorpus.generate(cfg, valid, bad, 47, true), 0);
         ChaosScenario.Result r = s.finish(0, 0, Duration.ofSeconds(600));

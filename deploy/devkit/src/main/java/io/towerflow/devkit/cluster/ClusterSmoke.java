@@ -42,8 +42,10 @@ import java.util.stream.Collectors;
  * </ol>
  */
 final class ClusterSmoke {
-    int events = 6_000;
-    double rate = 500;
+    static final int DEFAULT_EVENTS = 6_000;
+    static final double DEFAULT_RATE = 500;
+    int events = DEFAULT_EVENTS;
+    double rate = DEFAULT_RATE;
     int malformedEvery = 500;
     int parallelism = 2;
     int upgradeParallelism = 4;

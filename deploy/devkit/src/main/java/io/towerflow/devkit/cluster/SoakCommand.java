@@ -2,6 +2,8 @@ package io.towerflow.devkit.cluster;
 
 
 
+import io.towerflow.cli.Cli;
+import io.towerflow.cli.HelpOption;
 import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.devkit.eval.Plots;
 import io.towerflow.devkit.kafka.EmbeddedKafka;
@@ -24,6 +26,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -42,6 +48,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -58,46 +65,53 @@ import java.util.stream.Stream;
  * event got exactly one list. Events carry a sequence number as their event time, so accounting
  * is a bit set, not a map of keys, and the harness's own memory stays flat.
  */
-public final class SoakCommand {
-    static final String USAGE = "usage: towerflow soak [--minutes N (20)] [--summary-json FILE] [--plots DIR (docs/img)] "
-            + "[--capacity-events N (12000)] [--load 0.7]";
-
+@Command(name = "soak", sortOptions = false,
+        description = {"Long run at a share of the measured capacity on a MiniCluster: heap after GC, RSS, checkpoint"
+                + " size and duration, p99 latency and lists per second per minute, each plotted and checked flat;"
+                + " every event must get exactly one list.",
+                "Exit status 0 when every check passed, 2 on bad usage or when the run could not go on."})
+public final class SoakCommand implements Callable<Integer> {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
     /** Event time of sequence number 0; event n has ts = BASE_TS + n. */
     private static final long BASE_TS = 1_764_547_200_000L;
     /** One event in SAMPLE has its send time kept, for latency. */
     private static final int SAMPLE = 20;
 
-    private final Map<String, String> args;
+    @Mixin
+    HelpOption help;
+
+    @Option(names = "--minutes", paramLabel = "N", description = "Length of the run (default: ${DEFAULT-VALUE}).")
+    int minutes = 20;
+
+    @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the per-minute figures and checks as JSON.")
+    Path summaryJson;
+
+    @Option(names = "--plots", paramLabel = "DIR", description = "Where the PNGs go, relative to the repository (default: ${DEFAULT-VALUE}).")
+    String plotsDir = "docs/img";
+
+    @Option(names = "--capacity-events", paramLabel = "N",
+            description = "Events of the capacity measurement before the run (default: ${DEFAULT-VALUE}).")
+    int capacityEvents = 12_000;
+
+    @Option(names = "--load", paramLabel = "F", description = "Share of the measured capacity to run at (default: ${DEFAULT-VALUE}).")
+    double load = 0.7;
+
     private final Path repo = Path.of("").toAbsolutePath();
     private final Path work = repo.resolve(".run").resolve("soak");
 
-    private SoakCommand(Map<String, String> args) {
-        this.args = args;
+    public static void main(String[] argv) {
+        System.exit(Cli.execute(new SoakCommand(), System.out, System.err, argv));
     }
 
-    public static void main(String[] argv) {
-        int code;
+    @Override
+    public Integer call() {
         try {
-            Map<String, String> args = new HashMap<>();
-            for (int i = 0; i < argv.length; i++) {
-                if (List.of("help", "-h", "--help").contains(argv[i])) {
-                    System.out.println(USAGE);
-                    System.exit(0);
-                }
-                if (!argv[i].startsWith("--") || i + 1 >= argv.length) {
-                    System.err.println(USAGE);
-                    System.exit(2);
-                }
-                args.put(argv[i].substring(2), argv[++i]);
-            }
-            code = new SoakCommand(args).run();
+            return run();
         } catch (Exception e) {
             System.err.println("[soak] " + e);
             e.printStackTrace(System.err);
-            code = 2;
+            return 2;
         }
-        System.exit(code);
     }
 
     private static void log(String s) {
@@ -117,10 +131,7 @@ public final class SoakCommand {
     }
 
     private int run() throws Exception {
-        int minutes = Integer.parseInt(args.getOrDefault("minutes", "20"));
-        double load = Double.parseDouble(args.getOrDefault("load", "0.7"));
-        int capacityEvents = Integer.parseInt(args.getOrDefault("capacity-events", "12000"));
-        Path plots = repo.resolve(args.getOrDefault("plots", "docs/img"));
+        Path plots = repo.resolve(plotsDir);
         deleteRecursively(work);
         Files.createDirectories(work);
         // the model store: the newest committed version, copied, so hot swaps can add versions beside it
@@ -253,8 +264,8 @@ public final class SoakCommand {
         summary.put("ok", allFlat && lost == 0 && acc.duplicated == 0);
         String json = JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary);
         System.out.println(json);
-        if (args.containsKey("summary-json")) {
-            Path f = Path.of(args.get("summary-json"));
+        if (summaryJson != null) {
+            Path f = summaryJson;
             if (f.toAbsolutePath().getParent() != null) {
                 Files.createDirectories(f.toAbsolutePath().getParent());
             }

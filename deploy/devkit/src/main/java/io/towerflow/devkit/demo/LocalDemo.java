@@ -1,6 +1,8 @@
 package io.towerflow.devkit.demo;
 
 
+import io.towerflow.cli.Cli;
+import io.towerflow.cli.HelpOption;
 import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
@@ -14,12 +16,18 @@ import io.towerflow.synthetic.SyntheticGenerator;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.util.ParameterTool;
 import org.apache.flink.util.TimeUtils;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +38,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 /**
@@ -40,51 +49,123 @@ import java.util.stream.Stream;
  * figures read back with a {@code read_committed} consumer ({@link OutputMonitor}), the optional
  * retraining loop ({@link RetrainSchedule}) and the summary ({@link TimelineReport}).
  */
-public final class LocalDemo {
-    private static final String USAGE =
-            String.join(
-                    "\n",
-                    "usage: towerflow demo [options]",
-                    "  --events FILE            replay a Taobao CSV or JSON-lines file (default: synthetic events)",
-                    "  --max-events N           stop once N events are produced and all their output is committed",
-                    "                           (synthetic default: run until Ctrl-C; file default: the whole file)",
-                    "  --rate N                 events per second to produce, 0 = as fast as possible (default " + (long) LocalDemo.DEFAULT_RATE + ",",
-                    "                           about half of what the demo sustained on a loaded 2-core machine)",
-                    "  --users N --items N --categories N --seed N   synthetic catalogue (10000/20000/100/42)",
-                    "  --drift-every N          synthetic population drift: every N events users' interests are drawn",
-                    "                           anew and the popular items of each category change (default 0: none)",
-                    "  --model DIR              model version directory (default: newest under model-artifacts/)",
-                    "  --bootstrap-servers H:P  use this Kafka instead of starting one",
-                    "  --parallelism N          (default 2)",
-                    "  --checkpoint-interval D  e.g. 2s (default 2s)",
-                    "  --web-port P             Flink web UI port or range (default 8081-8099)",
-                    "  --buffer-timeout D       Flink network buffer timeout (default 5ms; Flink's own is 100ms)",
-                    "  --work-dir DIR           checkpoints, logs, broker data (default .run/demo)",
-                    "  --retrain-every D        run a RetrainJob round every D (e.g. 2min) on the job's own feedback;",
-                    "                           promoted versions are published and swapped in while the demo runs",
-                    "  --retrain-margin M       promotion margin of those rounds (default 0.0)",
-                    "  --retrain-min-examples N  fewest feedback records a round trains on (default 1000)",
-                    "  --towerflow.retrain.<option> V   passed on to those rounds, e.g. --towerflow.retrain.epochs 2",
-                    "  --window D               window of the time series (lists, p50/p99, versions, HR@20 per window,",
-                    "                           swap vs steady p99) in the live output and the summary (default 5s)",
-                    "  --warmup D               lists emitted this long after the first one are not steady state (default 10s)",
-                    "  --summary-json FILE      write the final figures as JSON",
-                    "  --<towerflow option> V   any towerflow.* option, e.g. --towerflow.recommend.top-k 50");
+@Command(name = "demo", sortOptions = false,
+        description = {"The embedded demo: a Kafka broker, the job on a MiniCluster, a feed of synthetic or file events"
+                + " at a rate, live figures read back read_committed, optional retraining rounds, and a summary.",
+                "Exit status 0 when every event produced got its committed output."},
+        footer = {"Any towerflow.* option: --towerflow.<key> V, e.g. --towerflow.recommend.top-k 50;"
+                + " --towerflow.retrain.<option> V also goes to the --retrain-every rounds,"
+                + " e.g. --towerflow.retrain.epochs 2."})
+public final class LocalDemo implements Callable<Integer> {
+    @Mixin
+    HelpOption help;
 
-    private LocalDemo() {}
+    @Option(names = "--events", paramLabel = "FILE",
+            description = "Replay a Taobao CSV or JSON-lines file (default: synthetic events).")
+    String events;
 
-    public static void main(String[] args) throws Exception {
+    @Option(names = "--max-events", paramLabel = "N",
+            description = "Stop once N events are produced and all their output is committed (synthetic default:"
+                    + " run until Ctrl-C; file default: the whole file).")
+    long maxEvents = -1;
+
+    @Option(names = "--rate", paramLabel = "N",
+            description = "Events per second to produce, 0 = as fast as possible; about half of what the demo sustained"
+                    + " on a loaded 2-core machine (default: ${DEFAULT-VALUE}).")
+    double rate = DEFAULT_RATE;
+
+    @Option(names = "--users", paramLabel = "N", description = "Synthetic users (default: ${DEFAULT-VALUE}).")
+    int users = new SyntheticGenerator.Config().users;
+
+    @Option(names = "--items", paramLabel = "N", description = "Synthetic items (default: ${DEFAULT-VALUE}).")
+    int items = new SyntheticGenerator.Config().items;
+
+    @Option(names = "--categories", paramLabel = "N", description = "Synthetic categories (default: ${DEFAULT-VALUE}).")
+    int categories = new SyntheticGenerator.Config().categories;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Synthetic generator seed (default: ${DEFAULT-VALUE}).")
+    long seed = new SyntheticGenerator.Config().seed;
+
+    @Option(names = "--drift-every", paramLabel = "N",
+            description = "Synthetic population drift: every N events users' interests are drawn anew and the popular"
+                    + " items of each category change; 0 = none (default: ${DEFAULT-VALUE}).")
+    long driftEvery;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Model version directory (default: newest under model-artifacts/).")
+    String model;
+
+    @Option(names = "--bootstrap-servers", paramLabel = "H:P", description = "Use this Kafka instead of starting one.")
+    String bootstrapServers;
+
+    @Option(names = "--parallelism", paramLabel = "N", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
+    int parallelism = 2;
+
+    @Option(names = "--checkpoint-interval", paramLabel = "D", description = "e.g. 2s (default: ${DEFAULT-VALUE}).")
+    String checkpointInterval = "2s";
+
+    @Option(names = "--web-port", paramLabel = "P", description = "Flink web UI port or range (default: ${DEFAULT-VALUE}).")
+    String webPort = "8081-8099";
+
+    @Option(names = "--buffer-timeout", paramLabel = "D",
+            description = "Flink network buffer timeout; Flink's own is 100ms (default: ${DEFAULT-VALUE}).")
+    String bufferTimeout = "5ms";
+
+    @Option(names = "--work-dir", paramLabel = "DIR", description = "Checkpoints, logs, broker data (default: ${DEFAULT-VALUE}).")
+    String workDir = ".run/demo";
+
+    @Option(names = "--retrain-every", paramLabel = "D",
+            description = "Run a retraining round every D (e.g. 2min) on the job's own feedback; promoted versions are"
+                    + " published and swapped in while the demo runs.")
+    String retrainEvery;
+
+    @Option(names = "--retrain-margin", paramLabel = "M", description = "Promotion margin of those rounds (default: ${DEFAULT-VALUE}).")
+    String retrainMargin = "0.0";
+
+    @Option(names = "--retrain-min-examples", paramLabel = "N",
+            description = "Fewest feedback records a round trains on (default: ${DEFAULT-VALUE}).")
+    String retrainMinExamples = "1000";
+
+    @Option(names = "--window", paramLabel = "D",
+            description = "Window of the time series (lists, p50/p99, versions, HR@20 per window, swap vs steady p99)"
+                    + " in the live output and the summary (default: ${DEFAULT-VALUE}).")
+    String window = "5s";
+
+    @Option(names = "--warmup", paramLabel = "D",
+            description = "Lists emitted this long after the first one are not steady state (default: ${DEFAULT-VALUE}).")
+    String warmup = "10s";
+
+    @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the final figures as JSON.")
+    String summaryJson;
+
+    @Unmatched
+    List<String> unmatched;
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
         System.exit(run(args));
     }
 
+    /** Runs the demo with a command line; returns the exit status. */
+    static int run(String... args) {
+        return Cli.execute(new LocalDemo(), System.out, System.err, args);
+    }
+
     /** Runs the demo; returns the exit status (0: every event produced got its committed output). */
-    static int run(String[] args) throws Exception {
-        ParameterTool params = ParameterTool.fromArgs(args);
-        if (params.has("help")) {
-            System.out.println(USAGE);
-            return 0;
+    @Override
+    public Integer call() throws Exception {
+        return newRun().call();
+    }
+
+    /** The run these options describe; a bad value is a usage error. */
+    private Run newRun() {
+        Map<String, String> towerflow = Cli.towerflowOptions(spec, unmatched);
+        try {
+            return new Run(this, towerflow);
+        } catch (IllegalArgumentException e) {
+            throw Cli.usage(spec, e.getMessage());
         }
-        return new Run(params).call();
     }
 
     /**
@@ -93,7 +174,9 @@ public final class LocalDemo {
      * pipeline this way. Throws when the run does not end with every event's output committed.
      */
     public static ObjectNode runForSummary(String... args) throws Exception {
-        Run run = new Run(ParameterTool.fromArgs(args));
+        LocalDemo demo = new LocalDemo();
+        Cli.of(demo).parseArgs(args);
+        Run run = demo.newRun();
         int exit = run.call();
         if (exit != 0 || run.summary == null) {
             throw new IllegalStateException("demo run " + String.join(" ", args) + " ended with exit " + exit);
@@ -113,7 +196,9 @@ public final class LocalDemo {
     static final int COMPARE_WINDOWS = 4;
 
     private static final class Run {
-        private final ParameterTool params;
+        private final LocalDemo o;
+        /** The {@code --towerflow.*} options of the command line. */
+        private final Map<String, String> towerflow;
         private final Path workDir;
         private final long maxEvents;
         private final double rate;
@@ -125,18 +210,19 @@ public final class LocalDemo {
         /** The summary once written. */
         private ObjectNode summary;
 
-        Run(ParameterTool params) {
-            this.params = params;
-            this.workDir = Paths.get(params.get("work-dir", ".run/demo")).toAbsolutePath();
-            this.maxEvents = params.getLong("max-events", -1);
-            this.rate = params.getDouble("rate", DEFAULT_RATE);
-            this.windowMs = TimeUtils.parseDuration(params.get("window", "5s")).toMillis();
-            this.warmupMs = TimeUtils.parseDuration(params.get("warmup", "10s")).toMillis();
-            this.driftEvery = params.getLong("drift-every", 0);
+        Run(LocalDemo o, Map<String, String> towerflow) {
+            this.o = o;
+            this.towerflow = towerflow;
+            this.workDir = Paths.get(o.workDir).toAbsolutePath();
+            this.maxEvents = o.maxEvents;
+            this.rate = o.rate;
+            this.windowMs = TimeUtils.parseDuration(o.window).toMillis();
+            this.warmupMs = TimeUtils.parseDuration(o.warmup).toMillis();
+            this.driftEvery = o.driftEvery;
             if (windowMs <= 0 || warmupMs < 0 || driftEvery < 0) {
                 throw new IllegalArgumentException("need --window > 0, --warmup >= 0 and --drift-every >= 0");
             }
-            if (driftEvery > 0 && params.has("events")) {
+            if (driftEvery > 0 && o.events != null) {
                 throw new IllegalArgumentException("--drift-every is for synthetic events only");
             }
         }
@@ -144,7 +230,7 @@ public final class LocalDemo {
         int call() throws Exception {
             Files.createDirectories(workDir);
             Path model = modelDir();
-            String bootstrap = params.get("bootstrap-servers");
+            String bootstrap = o.bootstrapServers;
             EmbeddedKafka broker = null;
             if (bootstrap == null) {
                 log("starting an in-process Kafka broker (KRaft) ...");
@@ -158,8 +244,7 @@ public final class LocalDemo {
                 createTopics(kafka, options);
                 startAtCurrentEnd(kafka, options);
                 EmbeddedJob.Settings settings = new EmbeddedJob.Settings(
-                        params.getInt("parallelism", 2), params.get("checkpoint-interval", "2s"),
-                        params.get("web-port", "8081-8099"), params.get("buffer-timeout", "5ms"), workDir);
+                        o.parallelism, o.checkpointInterval, o.webPort, o.bufferTimeout, workDir);
                 try (EmbeddedJob job = EmbeddedJob.start(settings, options, "towerflow-demo")) {
                     log("job " + job.id() + " running; Flink web UI at " + job.webUi());
                     return feedAndWatch(kafka, options, model, job);
@@ -194,14 +279,14 @@ public final class LocalDemo {
 
         /** With {@code --retrain-every D}: the closed loop, else null. */
         private RetrainSchedule retraining(KafkaEndpoint kafka, Path model) throws Exception {
-            String every = params.get("retrain-every");
+            String every = o.retrainEvery;
             if (every == null) {
                 return null;
             }
             Map<String, String> retrain = new LinkedHashMap<>();
-            retrain.put(RetrainOptions.MARGIN.key(), params.get("retrain-margin", "0.0"));
-            retrain.put(RetrainOptions.MIN_EXAMPLES.key(), params.get("retrain-min-examples", "1000"));
-            params.toMap().forEach((k, v) -> {
+            retrain.put(RetrainOptions.MARGIN.key(), o.retrainMargin);
+            retrain.put(RetrainOptions.MIN_EXAMPLES.key(), o.retrainMinExamples);
+            towerflow.forEach((k, v) -> {
                 if (k.startsWith("towerflow.retrain.")) {
                     retrain.put(k, v);
                 }
@@ -247,16 +332,16 @@ public final class LocalDemo {
 
 
         private EventFeed feed() throws Exception {
-            String events = params.get("events");
+            String events = o.events;
             if (events != null) {
                 log("replaying " + events);
                 return EventFeed.file(Paths.get(events), maxEvents);
             }
             SyntheticGenerator.Config cfg = new SyntheticGenerator.Config();
-            cfg.users = params.getInt("users", cfg.users);
-            cfg.items = params.getInt("items", cfg.items);
-            cfg.categories = params.getInt("categories", cfg.categories);
-            cfg.seed = params.getLong("seed", cfg.seed);
+            cfg.users = o.users;
+            cfg.items = o.items;
+            cfg.categories = o.categories;
+            cfg.seed = o.seed;
             cfg.driftEvery = driftEvery;
             cfg.startTs = System.currentTimeMillis();
             // event time advances about as fast as the wall clock: brokers refuse timestamps far
@@ -270,7 +355,7 @@ public final class LocalDemo {
         }
 
         private Path modelDir() throws Exception {
-            String m = params.get("model");
+            String m = o.model;
             if (m != null) {
                 return Paths.get(m).toAbsolutePath();
             }
@@ -286,11 +371,7 @@ public final class LocalDemo {
 
         private Configuration jobOptions(String bootstrap, Path model) {
             Configuration c = new Configuration();
-            params.toMap().forEach((k, v) -> {
-                if (k.startsWith("towerflow.")) {
-                    c.setString(k, v);
-                }
-            });
+            towerflow.forEach(c::setString);
             c.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrap);
             c.set(ModelOptions.PATH, model.toString());
             if (!c.contains(ModelUpdateOptions.ALLOWED_ROOTS)) {
@@ -324,9 +405,10 @@ public final class LocalDemo {
             s.putPOJO("versionsServed", monitor.versionsServed());
             ObjectNode hr = s.putObject("onlineHR@20ByVersion");
             monitor.onlineHitRateByVersion().forEach((v, r) -> hr.put(v, Math.round(r * 10_000) / 10_000.0));
-            s.put("source", params.get("events", driftEvery > 0 ? "synthetic, drift every " + driftEvery + " events" : "synthetic"));
+            s.put("source", o.events != null ? o.events
+                    : driftEvery > 0 ? "synthetic, drift every " + driftEvery + " events" : "synthetic");
             s.put("rate", rate);
-            s.put("parallelism", params.getInt("parallelism", 2));
+            s.put("parallelism", o.parallelism);
             s.put("wallSeconds", (System.currentTimeMillis() - started) / 1000.0);
             // CPU of the whole process: broker, generator and monitor included when they run here
             s.put("processCpuSeconds", Math.round((processCpuNanos() - cpuAtStart) / 1e7) / 100.0);
@@ -351,7 +433,7 @@ public final class LocalDemo {
             ObjectNode brief = s.deepCopy();
             brief.remove(List.of("windows", "retrainRounds"));
             log("summary (without the windows and rounds) " + brief.toString());
-            String file = params.get("summary-json");
+            String file = o.summaryJson;
             if (file != null) {
                 Path f = Paths.get(file);
                 if (f.getParent() != null) {
