@@ -52,7 +52,7 @@ import java.util.stream.Stream;
  * {@code deploy/local/towerflow soak --minutes N}: the embedded pipeline (in-process KRaft broker,
  * RecommendationJob on a MiniCluster, parallelism 2, RocksDB, exactly-once checkpoints every 2 s)
  * run at 70 % of the capacity measured first on the same machine, with a hot model swap every
- * 3 minutes and catalogue changes every minute. Per minute: heap after GC, RSS, last checkpoint's
+ * 3 minutes and catalogue changes every minute. Per minute: heap after GC, committed heap, RSS, last checkpoint's
  * size and duration, p99 event→committed-list latency, lists per second. Writes a PNG per series,
  * checks each is flat (mean of the last 5 minutes within 10 % of minutes 5–10) and that every
  * event got exactly one list. Events carry a sequence number as their event time, so accounting
@@ -121,6 +121,13 @@ public final class SoakCommand {
         double load = Double.parseDouble(args.getOrDefault("load", "0.7"));
         int capacityEvents = Integer.parseInt(args.getOrDefault("capacity-events", "12000"));
         Path plots = repo.resolve(args.getOrDefault("plots", "docs/img"));
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        if (heap.getInit() != heap.getMax()) {
+            // G1 grows a heap that starts below its maximum after a burst of collections and keeps
+            // it: RSS and heap after GC then step up once, whenever that happens (a model swap)
+            log(String.format("warning: heap %d MB initial, %d MB max: G1 may resize it during the run, and RSS with it; "
+                    + "the launcher fixes it (-Xms = -Xmx) as Flink does for TaskManagers", heap.getInit() >> 20, heap.getMax() >> 20));
+        }
         deleteRecursively(work);
         Files.createDirectories(work);
         // the model store: the newest committed version, copied, so hot swaps can add versions beside it
@@ -219,12 +226,16 @@ public final class SoakCommand {
         summary.put("duplicated", acc.duplicated);
         summary.put("deadLetters", acc.deadLetters);
         summary.put("modelSwaps", swaps);
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        summary.put("heapInitMb", heap.getInit() >> 20);
+        summary.put("heapMaxMb", heap.getMax() >> 20);
         ArrayNode series = summary.putArray("perMinute");
         perMinute.forEach(series::add);
         ObjectNode flat = summary.putObject("flat");
         boolean allFlat = true;
         Files.createDirectories(plots);
-        for (String key : List.of("heapAfterGcMb", "rssMb", "checkpointSizeKb", "checkpointDurationMs", "p99LatencyMs")) {
+        for (String key : List.of("heapAfterGcMb", "heapCommittedMb", "rssMb", "checkpointSizeKb", "checkpointDurationMs",
+                "p99LatencyMs")) {
             double[] x = new double[perMinute.size()];
             double[] y = new double[perMinute.size()];
             for (int i = 0; i < y.length; i++) {
@@ -288,6 +299,8 @@ public final class SoakCommand {
             }
         }
         m.put("heapAfterGcMb", Math.round(afterGc / 1048576.0 * 10) / 10.0);
+        // what the JVM has taken from the OS for the heap: it moves only when G1 resizes the heap
+        m.put("heapCommittedMb", Math.round(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted() / 1048576.0 * 10) / 10.0);
         m.put("rssMb", Math.round(rssKb() / 1024.0 * 10) / 10.0);
         JsonNode latest = s.checkpointStats().path("latest").path("completed");
         m.put("checkpointSizeKb", Math.round(latest.path("state_size").asLong() / 1024.0 * 10) / 10.0);
