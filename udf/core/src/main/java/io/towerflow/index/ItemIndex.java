@@ -28,7 +28,8 @@ public final class ItemIndex implements AutoCloseable {
     static final long MAX_SCORES_PER_PRODUCT = 64L << 20;
     /**
      * Largest slice of the matrix copied to the heap at once while building the fused kernel's
-     * panels: well under half a G1 region (1 MiB at least), so that no copy is a humongous object.
+     * panels: under half the smallest G1 region (regions are 1 MiB or more), so that no copy is a
+     * humongous object.
      */
     static final int PANEL_COPY_BYTES = 256 << 10;
 

@@ -94,7 +94,7 @@ class ItemIndexTest {
      * Every model swap and catalogue change builds an index. Its build used to copy the whole item
      * matrix to the heap twice on the way to the panels (libtorch's bytes, then the floats): two
      * short-lived arrays as large as the panels, humongous objects for G1 (any array of half a
-     * region or more: 1 MiB with this heap), each able to start a collection on its own; in the
+     * region or more: 512 KiB with this heap's 1 MiB regions), each able to start a collection on its own; in the
      * soak the burst of collections at a swap made G1 triple the heap for good. Now the only such
      * array is the panels themselves. JFR sees every allocation too large for a TLAB.
      */
@@ -127,12 +127,12 @@ class ItemIndexTest {
             List<Long> large = new ArrayList<>();
             for (RecordedEvent e : RecordingFile.readAllEvents(jfr)) {
                 if (e.getThread("eventThread") != null && e.getThread("eventThread").getJavaThreadId() == thread
-                        && e.getLong("allocationSize") >= 1 << 20) {
+                        && e.getLong("allocationSize") >= 512 << 10) {
                     large.add(e.getLong("allocationSize"));
                 }
             }
             try (index) {
-                assertEquals(1, large.size(), "arrays of 1 MiB or more (the panels: " + matrixBytes + " bytes): " + large);
+                assertEquals(1, large.size(), "arrays of 512 KiB or more (the panels: " + matrixBytes + " bytes): " + large);
                 // and the panels hold the matrix: the fused kernel finds what the naive one finds
                 ItemIndex.TopK naive = index.topK(users, 10);
                 ItemIndex.TopK fused = index.topK(users.toFloatArray(), 3, 10, null);
