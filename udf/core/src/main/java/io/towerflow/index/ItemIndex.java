@@ -26,6 +26,12 @@ import java.util.stream.IntStream;
 public final class ItemIndex implements AutoCloseable {
     /** Largest score matrix (users × items) computed at once; bigger batches go in row chunks. */
     static final long MAX_SCORES_PER_PRODUCT = 64L << 20;
+    /**
+     * Largest slice of the matrix copied to the heap at once while building the fused kernel's
+     * panels: under half the smallest G1 region (regions are 1 MiB or more), so that no copy is a
+     * humongous object.
+     */
+    static final int PANEL_COPY_BYTES = 256 << 10;
 
     private final String[] ids;
     private final long[] counts;
@@ -79,7 +85,13 @@ public final class ItemIndex implements AutoCloseable {
         int rows = (int) matrix.getShape().get(0);
         int dim = (int) matrix.getShape().get(1);
         FusedTopK.warmUp(); // once per JVM, here where indexes are built: off the processing path
-        return new FusedTopK(new ItemPanels(matrix.toFloatArray(), rows, dim, FusedTopK.PANEL_WIDTH));
+        // the matrix comes over in slices, never whole: see ItemPanels.fromChunks
+        int chunkRows = Math.max(1, PANEL_COPY_BYTES / (dim * Float.BYTES));
+        return new FusedTopK(ItemPanels.fromChunks(rows, dim, FusedTopK.PANEL_WIDTH, chunkRows, (from, to) -> {
+            try (NDArray slice = matrix.get(new NDIndex(from + ":" + to))) {
+                return slice.toFloatArray();
+            }
+        }));
     }
 
     /** Whether {@link #topK(float[], int, int, int[][])} is available (the JVM has the Vector API). */

@@ -15,7 +15,15 @@ public final class ItemPanels {
 
     /** Copies {@code matrix} (row-major [rows, dim]) into panels of {@code width} rows. */
     public ItemPanels(float[] matrix, int rows, int dim, int width) {
-        if (rows < 0 || dim <= 0 || width <= 0 || (long) rows * dim > matrix.length) {
+        this(rows, dim, width);
+        if ((long) rows * dim > matrix.length) {
+            throw new IllegalArgumentException("bad shape: rows " + rows + ", dim " + dim + ", width " + width);
+        }
+        copyRows(matrix, 0, rows);
+    }
+
+    private ItemPanels(int rows, int dim, int width) {
+        if (rows < 0 || dim <= 0 || width <= 0) {
             throw new IllegalArgumentException("bad shape: rows " + rows + ", dim " + dim + ", width " + width);
         }
         int panels = (rows + width - 1) / width;
@@ -27,11 +35,45 @@ public final class ItemPanels {
         this.dim = dim;
         this.width = width;
         this.data = new float[(int) size];
-        for (int r = 0; r < rows; r++) {
+    }
+
+    /** Rows {@code [from, to)} of a row-major [rows, dim] matrix, as a row-major float array. */
+    @FunctionalInterface
+    public interface RowSource {
+        float[] rows(int from, int to);
+    }
+
+    /**
+     * Panels filled from {@code source} {@code chunkRows} rows at a time: besides the panels
+     * themselves only one chunk is ever held, never a row-major copy of the whole matrix. An index
+     * build (every model swap, every catalogue change) would otherwise make two such copies
+     * (libtorch's bytes and the floats), each as large as the panels: short-lived arrays that the
+     * G1 collector allocates as humongous regions, each able to start a collection on its own.
+     */
+    public static ItemPanels fromChunks(int rows, int dim, int width, int chunkRows, RowSource source) {
+        if (chunkRows <= 0) {
+            throw new IllegalArgumentException("chunkRows must be > 0");
+        }
+        ItemPanels p = new ItemPanels(rows, dim, width);
+        for (int from = 0; from < rows; from += chunkRows) {
+            int to = Math.min(rows, from + chunkRows);
+            float[] chunk = source.rows(from, to);
+            if (chunk.length < (to - from) * dim) {
+                throw new IllegalArgumentException("rows " + from + ".." + to + " came as " + chunk.length + " floats");
+            }
+            p.copyRows(chunk, from, to - from);
+        }
+        return p;
+    }
+
+    /** Copies {@code n} rows of {@code chunk} (row-major) to rows {@code first..first+n-1}. */
+    private void copyRows(float[] chunk, int first, int n) {
+        for (int i = 0; i < n; i++) {
+            int r = first + i;
             int base = (r / width) * dim * width + r % width;
-            int src = r * dim;
+            int src = i * dim;
             for (int j = 0; j < dim; j++) {
-                data[base + j * width] = matrix[src + j];
+                data[base + j * width] = chunk[src + j];
             }
         }
     }

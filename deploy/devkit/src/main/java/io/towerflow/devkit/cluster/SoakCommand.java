@@ -59,7 +59,7 @@ import java.util.stream.Stream;
  * {@code deploy/local/towerflow soak --minutes N}: the embedded pipeline (in-process KRaft broker,
  * RecommendationJob on a MiniCluster, parallelism 2, RocksDB, exactly-once checkpoints every 2 s)
  * run at 70 % of the capacity measured first on the same machine, with a hot model swap every
- * 3 minutes and catalogue changes every minute. Per minute: heap after GC, RSS, last checkpoint's
+ * 3 minutes and catalogue changes every minute. Per minute: heap after GC, committed heap, RSS, last checkpoint's
  * size and duration, p99 event→committed-list latency, lists per second. Writes a PNG per series,
  * checks each is flat (mean of the last 5 minutes within 10 % of minutes 5–10) and that every
  * event got exactly one list. Events carry a sequence number as their event time, so accounting
@@ -132,6 +132,13 @@ public final class SoakCommand implements Callable<Integer> {
 
     private int run() throws Exception {
         Path plots = repo.resolve(plotsDir);
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        if (heap.getInit() != heap.getMax()) {
+            // G1 grows a heap that starts below its maximum after a burst of collections and keeps
+            // it: RSS and heap after GC then step up once, whenever that happens (a model swap)
+            log(String.format("warning: heap %d MB initial, %d MB max: G1 may resize it during the run, and RSS with it; "
+                    + "the launcher fixes it (-Xms = -Xmx) as Flink does for TaskManagers", heap.getInit() >> 20, heap.getMax() >> 20));
+        }
         deleteRecursively(work);
         Files.createDirectories(work);
         // the model store: the newest committed version, copied, so hot swaps can add versions beside it
@@ -230,12 +237,16 @@ public final class SoakCommand implements Callable<Integer> {
         summary.put("duplicated", acc.duplicated);
         summary.put("deadLetters", acc.deadLetters);
         summary.put("modelSwaps", swaps);
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        summary.put("heapInitMb", heap.getInit() >> 20);
+        summary.put("heapMaxMb", heap.getMax() >> 20);
         ArrayNode series = summary.putArray("perMinute");
         perMinute.forEach(series::add);
         ObjectNode flat = summary.putObject("flat");
         boolean allFlat = true;
         Files.createDirectories(plots);
-        for (String key : List.of("heapAfterGcMb", "rssMb", "checkpointSizeKb", "checkpointDurationMs", "p99LatencyMs")) {
+        for (String key : List.of("heapAfterGcMb", "heapCommittedMb", "rssMb", "checkpointSizeKb", "checkpointDurationMs",
+                "p99LatencyMs")) {
             double[] x = new double[perMinute.size()];
             double[] y = new double[perMinute.size()];
             for (int i = 0; i < y.length; i++) {
@@ -290,7 +301,12 @@ public final class SoakCommand implements Callable<Integer> {
         ObjectNode m = JsonCodec.mapper().createObjectNode();
         m.put("minute", minute);
         m.put("listsPerSecond", Math.round(listsPerSecond));
-        // heap after GC: what each heap pool held after its last collection (no GC forced)
+        // heap after GC: what the heap holds after a full collection, forced here once a minute.
+        // Unforced, the pools' collection usage is the survivors of the last young collection plus
+        // the old generation as of the last mixed one: it moves with when G1 happens to run mixed
+        // collections (with a 2 GB heap it never did in 6 minutes and read 6-15 MB), not with
+        // what the job keeps. The pause (a few hundred ms) falls in every minute alike.
+        System.gc();
         long afterGc = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             MemoryUsage u = pool.getCollectionUsage();
@@ -299,6 +315,8 @@ public final class SoakCommand implements Callable<Integer> {
             }
         }
         m.put("heapAfterGcMb", Math.round(afterGc / 1048576.0 * 10) / 10.0);
+        // what the JVM has taken from the OS for the heap: it moves only when G1 resizes the heap
+        m.put("heapCommittedMb", Math.round(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted() / 1048576.0 * 10) / 10.0);
         m.put("rssMb", Math.round(rssKb() / 1024.0 * 10) / 10.0);
         JsonNode latest = s.checkpointStats().path("latest").path("completed");
         m.put("checkpointSizeKb", Math.round(latest.path("state_size").asLong() / 1024.0 * 10) / 10.0);
