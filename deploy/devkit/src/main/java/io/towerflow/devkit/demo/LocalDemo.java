@@ -5,6 +5,7 @@ import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
 import io.towerflow.config.ModelUpdateOptions;
+import io.towerflow.config.RecommendOptions;
 import io.towerflow.config.RetrainOptions;
 import io.towerflow.devkit.kafka.EmbeddedKafka;
 import io.towerflow.kafka.Topics;
@@ -69,6 +70,12 @@ public final class LocalDemo {
                     "                           swap vs steady p99) in the live output and the summary (default 5s)",
                     "  --warmup D               lists emitted this long after the first one are not steady state (default 10s)",
                     "  --summary-json FILE      write the final figures as JSON",
+                    "  --new-items-every D      add a new item to item-catalog every D (e.g. 30s); the summary's",
+                    "                           \"exploration\" says how soon they were shown (and acted on, if ever)",
+                    "  --compare-explore        run twice on the same events, the second time with",
+                    "                           --towerflow.recommend.explore-slots 0 (work dir <work-dir>/explore-off),",
+                    "                           and put both online HR@20 and the relative cost in \"exploration\"",
+                    "                           (needs --max-events)",
                     "  --<towerflow option> V   any towerflow.* option, e.g. --towerflow.recommend.top-k 50");
 
     private LocalDemo() {}
@@ -84,7 +91,52 @@ public final class LocalDemo {
             System.out.println(USAGE);
             return 0;
         }
+        if (params.has("compare-explore")) {
+            return compareExplore(params);
+        }
         return new Run(params).call();
+    }
+
+    /**
+     * {@code --compare-explore}: the run as asked, then the same run with exploration off (same
+     * seed, so the same events and the same model), and the second's online HR@20 and the relative
+     * cost of exploring added to the first's summary.
+     */
+    private static int compareExplore(ParameterTool params) throws Exception {
+        if (!params.has("max-events")) {
+            throw new IllegalArgumentException("--compare-explore needs --max-events, so that both runs end");
+        }
+        Map<String, String> on = new LinkedHashMap<>(params.toMap());
+        on.remove("compare-explore");
+        Run explore = new Run(ParameterTool.fromMap(on));
+        int exit = explore.call();
+        if (exit != 0) {
+            return exit;
+        }
+        Map<String, String> off = new LinkedHashMap<>(on);
+        off.remove("summary-json");
+        off.put(RecommendOptions.EXPLORE_SLOTS.key(), "0");
+        off.put("work-dir", explore.workDir.resolve("explore-off").toString());
+        // the same new item ids, so that the item tower gives them the same vectors in both runs
+        off.put("new-items-tag", Long.toString(explore.started, 36));
+        Run plain = new Run(ParameterTool.fromMap(off));
+        exit = plain.call();
+        if (exit != 0) {
+            return exit;
+        }
+        ObjectNode hr = (ObjectNode) explore.summary.with("exploration").with("onlineHR@20");
+        double withExplore = hr.path("exploreOn").asDouble(Double.NaN);
+        double without = plain.summary.path("exploration").path("onlineHR@20").path("exploreOff").asDouble(Double.NaN);
+        hr.put("exploreOff", without);
+        ObjectNode x = (ObjectNode) explore.summary.get("exploration");
+        x.put("relativeCost", Math.round((without - withExplore) / without * 10_000) / 10_000.0);
+        // the same new items without exploration: whether the model alone ever shows them
+        ObjectNode offNew = x.putObject("exploreOff");
+        for (String key : List.of("newItems", "newItemsShown", "medianSecondsToFirstImpression", "exploreSlotHits", "actsAfterList")) {
+            offNew.set(key, plain.summary.path("exploration").path(key));
+        }
+        explore.writeJson();
+        return 0;
     }
 
     /**
@@ -183,11 +235,26 @@ public final class LocalDemo {
                             options.get(KafkaOptions.FEEDBACK_TOPIC), windowMs);
                     EventFeed feed = feed()) {
                 monitor.start();
-                int exit = producer.run(feed, monitor, job);
+                NewItems newItems = null;
+                if (params.has("new-items-every")) {
+                    newItems = NewItems.start(kafka, options.get(KafkaOptions.CATALOG_TOPIC),
+                            params.get("new-items-tag", Long.toString(started, 36)),
+                            params.getInt("categories", new SyntheticGenerator.Config().categories),
+                            params.getLong("seed", new SyntheticGenerator.Config().seed),
+                            TimeUtils.parseDuration(params.get("new-items-every")).toMillis(), monitor, Run::log);
+                }
+                int exit;
+                try {
+                    exit = producer.run(feed, monitor, job);
+                } finally {
+                    if (newItems != null) {
+                        newItems.close();
+                    }
+                }
                 if (retraining != null) {
                     retraining.close(); // before the summary, which lists the rounds
                 }
-                writeSummary(monitor, producer, retraining == null ? List.of() : retraining.rounds());
+                writeSummary(monitor, producer, retraining == null ? List.of() : retraining.rounds(), newItems);
                 return exit;
             }
         }
@@ -307,7 +374,8 @@ public final class LocalDemo {
         }
 
 
-        private void writeSummary(OutputMonitor monitor, RateProducer producer, List<ObjectNode> rounds) throws Exception {
+        private void writeSummary(OutputMonitor monitor, RateProducer producer, List<ObjectNode> rounds,
+                NewItems newItems) throws Exception {
             long endMs = Math.max(monitor.lastOutputMs(), producer.firstProducedMs() + 1);
             double seconds = (endMs - producer.firstProducedMs()) / 1000.0;
             ObjectNode s = JsonCodec.mapper().createObjectNode();
@@ -346,18 +414,58 @@ public final class LocalDemo {
                 TimelineReport.write(s, t, warmupMs, COMPARE_WINDOWS, producer.epochStarts(), driftEvery, rounds);
                 return null;
             });
+            exploration(s, monitor, newItems);
             summary = s;
-            String json = JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s);
             ObjectNode brief = s.deepCopy();
             brief.remove(List.of("windows", "retrainRounds"));
             log("summary (without the windows and rounds) " + brief.toString());
+            writeJson();
+        }
+
+        /**
+         * The summary's {@code "exploration"}: the new items added, how soon they were first shown
+         * and first acted on from a list, acts on exploration slots, and the online HR@20 of this
+         * run under {@code exploreOn} or {@code exploreOff} (--compare-explore adds the other).
+         */
+        private void exploration(ObjectNode s, OutputMonitor monitor, NewItems newItems) {
+            int slots = params.getInt(RecommendOptions.EXPLORE_SLOTS.key(), RecommendOptions.EXPLORE_SLOTS.defaultValue());
+            ObjectNode x = s.putObject("exploration");
+            x.put("exploreSlots", slots);
+            int added = newItems == null ? 0 : newItems.arrivals().size();
+            x.put("newItems", added);
+            double[] shown = monitor.secondsToFirstImpression();
+            double[] clicked = monitor.secondsToFirstClick();
+            x.put("newItemsShown", shown.length);
+            putMedian(x, "medianSecondsToFirstImpression", shown);
+            x.put("newItemsActedOn", clicked.length);
+            putMedian(x, "medianSecondsToFirstClick", clicked);
+            x.put("exploreSlotHits", monitor.exploreSlotHits());
+            x.put("actsAfterList", monitor.actsAfterList());
+            double hr = monitor.onlineHitRate();
+            ObjectNode h = x.putObject("onlineHR@20");
+            h.put(slots > 0 ? "exploreOn" : "exploreOff", Double.isNaN(hr) ? null : Math.round(hr * 10_000) / 10_000.0);
+        }
+
+        private static void putMedian(ObjectNode x, String key, double[] values) {
+            if (values.length == 0) {
+                x.putNull(key);
+                return;
+            }
+            double[] v = values.clone();
+            java.util.Arrays.sort(v);
+            double m = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+            x.put(key, Math.round(m * 1000) / 1000.0);
+        }
+
+        /** Writes the summary to {@code --summary-json}, if given. */
+        private void writeJson() throws Exception {
             String file = params.get("summary-json");
-            if (file != null) {
+            if (file != null && summary != null) {
                 Path f = Paths.get(file);
                 if (f.getParent() != null) {
                     Files.createDirectories(f.getParent());
                 }
-                Files.writeString(f, json + "\n");
+                Files.writeString(f, JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
                 log("wrote " + f.toAbsolutePath());
             }
         }
