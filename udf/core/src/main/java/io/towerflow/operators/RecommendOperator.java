@@ -313,7 +313,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             }
             int explored = 0;
             if (explorable != null) {
-                ScoredItem[] chosen = bandit.choose(config.exploreSlots, explorable, idSet(items), queries.get(i).exclude());
+                ScoredItem[] chosen = bandit.choose(config.exploreSlots, explorable, idSet(items), explorationExcludes(queries.get(i)));
                 items = withExploration(items, chosen, config.topK);
                 explored = chosen.length;
                 bandit.shown(items);
@@ -356,6 +356,11 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         ScoredItem[] out = Arrays.copyOf(items, keep + chosen.length);
         System.arraycopy(chosen, 0, out, keep, chosen.length);
         return out;
+    }
+
+    /** What exploration never shows a user: the list's exclusions, and the history even with exclude-seen off. */
+    private Set<String> explorationExcludes(UserQuery q) {
+        return config.excludeSeen ? q.exclude() : new HashSet<>(Arrays.asList(q.itemIds()));
     }
 
     private static Set<String> idSet(ScoredItem[] items) {

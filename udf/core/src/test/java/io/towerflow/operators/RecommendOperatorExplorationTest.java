@@ -124,6 +124,27 @@ class RecommendOperatorExplorationTest {
     }
 
     @Test
+    void withExcludeSeenOffSeenItemsMayComeBackFromTheModelButNeverFromExploration() throws Exception {
+        Configuration c = RecommendOperatorTest.options(1, Duration.ofSeconds(1), Duration.ofDays(1));
+        c.set(RecommendOptions.EXPLORE_SLOTS, 1);
+        c.set(RecommendOptions.EXPLORE_POOL_SIZE, 4);
+        c.set(RecommendOptions.EXCLUDE_SEEN, false);
+        try (var h = RecommendOperatorTest.harness(new RecommendOperator(RecommendConfig.from(c)))) {
+            // the user has seen three of the four items of the pool: the fourth is the only one to explore
+            for (int i = 0; i < 3; i++) {
+                h.processElement1(view("u", least[i], T0 + i), T0 + i);
+            }
+            for (int i = 0; i < 12; i++) {
+                h.processElement1(view("u", popular[i], T0 + 10 + i), T0 + 10 + i);
+            }
+            for (Recommendation r : h.extractOutputValues().subList(3, 15)) {
+                assertThat(r.items[K - 1].explore).isTrue();
+                assertThat(r.items[K - 1].itemId).isEqualTo(least[3]);
+            }
+        }
+    }
+
+    @Test
     void withExploreSlotsZeroListsAreTheModelsAndWithExplorationTheirPrefix() throws Exception {
         List<Recommendation> off;
         RecommendOperator offOp = new RecommendOperator(config(0));
