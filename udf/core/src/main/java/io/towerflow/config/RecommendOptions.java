@@ -53,5 +53,39 @@ public final class RecommendOptions {
                             "A user's state (history, embedding, last list) expires after this "
                                     + "long without an event from that user.");
 
+    public static final ConfigOption<Integer> EXPLORE_SLOTS =
+            ConfigOptions.key("towerflow.recommend.explore-slots")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription(
+                            "Slots at the end of each list given to exploration: Thompson sampling over "
+                                    + "the catalogue's least-shown items, new items first, marked "
+                                    + "\"explore\": true. 0 turns exploration off; must be below "
+                                    + "towerflow.recommend.top-k (with a top-k of 1 the default falls to 0).");
+
+    public static final ConfigOption<Integer> EXPLORE_POOL_SIZE =
+            ConfigOptions.key("towerflow.recommend.explore.pool-size")
+                    .intType()
+                    .defaultValue(128)
+                    .withDescription(
+                            "Open exploration candidates each operator instance keeps (new items and "
+                                    + "the least popular ones); it tracks at most four times as many items.");
+
+    public static final ConfigOption<Integer> EXPLORE_MAX_IMPRESSIONS =
+            ConfigOptions.key("towerflow.recommend.explore.max-impressions")
+                    .intType()
+                    .defaultValue(200)
+                    .withDescription(
+                            "Impressions after which an item is no longer an exploration candidate "
+                                    + "(it has had its chance; retraining learns from the acts on it).");
+
+    public static final ConfigOption<Long> EXPLORE_SEED =
+            ConfigOptions.key("towerflow.recommend.explore.seed")
+                    .longType()
+                    .defaultValue(42L)
+                    .withDescription(
+                            "Seed of the Thompson sampler (combined with the subtask index), so a run "
+                                    + "is reproducible.");
+
     private RecommendOptions() {}
 }

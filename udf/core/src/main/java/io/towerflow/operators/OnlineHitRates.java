@@ -10,7 +10,9 @@ import java.util.Map;
 
 /**
  * Prequential hit rate per model version: of the acts that followed a list, how many were on an
- * item of it ({@code modelVersion.<v>.actsAfterList}, {@code .hitsInList}, {@code .onlineHitRate}).
+ * item the model chose for it ({@code modelVersion.<v>.actsAfterList}, {@code .hitsInList},
+ * {@code .onlineHitRate}); acts on an exploration slot are counted apart
+ * ({@code .hitsInExploreSlots}), so the rate measures the model, not the exploration.
  * Only the {@link #KEPT} most recently counted versions keep a metric group; an older version's
  * group is closed (its metrics leave the reporters), so retraining for weeks does not grow the
  * metric registry. An act on a list of a version retired this way is not counted (it still goes
@@ -27,8 +29,11 @@ final class OnlineHitRates {
         this.parent = parent;
     }
 
-    /** Counts one act after a list of {@code version}: a hit if the act's item was on it. */
-    void record(String version, boolean hit) {
+    /**
+     * Counts one act after a list of {@code version}: a hit if the act's item was on it, an
+     * exploration hit instead when it was in an exploration slot.
+     */
+    void record(String version, boolean hit, boolean explored) {
         Rate r = byVersion.get(version);
         if (r == null) {
             r = new Rate(parent.addGroup("modelVersion", version));
@@ -36,7 +41,9 @@ final class OnlineHitRates {
             retireBeyond(KEPT);
         }
         r.acts.inc();
-        if (hit) {
+        if (hit && explored) {
+            r.exploreHits.inc();
+        } else if (hit) {
             r.hits.inc();
         }
     }
@@ -66,11 +73,13 @@ final class OnlineHitRates {
         final MetricGroup group;
         final Counter acts;
         final Counter hits;
+        final Counter exploreHits;
 
         Rate(MetricGroup group) {
             this.group = group;
             acts = group.counter("actsAfterList");
             hits = group.counter("hitsInList");
+            exploreHits = group.counter("hitsInExploreSlots");
             group.gauge("onlineHitRate", () -> acts.getCount() == 0 ? 0.0 : (double) hits.getCount() / acts.getCount());
         }
     }

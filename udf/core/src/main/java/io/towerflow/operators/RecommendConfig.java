@@ -33,6 +33,11 @@ public final class RecommendConfig implements Serializable {
     public final int keptModelUpdates;
     /** When and how large catalogues are scored through an approximate index. */
     public final AnnSettings ann;
+    /** Exploration slots at the end of each list; 0: none. */
+    public final int exploreSlots;
+    public final int explorePoolSize;
+    public final int exploreMaxImpressions;
+    public final long exploreSeed;
 
     private RecommendConfig(ReadableConfig conf) {
         this.modelPath =
@@ -71,6 +76,33 @@ public final class RecommendConfig implements Serializable {
                 conf.get(ModelOptions.ANN_REBUILD_FRACTION),
                 AnnSettings.OFF.iterations(),
                 AnnSettings.OFF.seed());
+        this.exploreSlots = exploreSlots(conf, topK);
+        this.explorePoolSize =
+                positive(
+                        conf,
+                        RecommendOptions.EXPLORE_POOL_SIZE.key(),
+                        conf.get(RecommendOptions.EXPLORE_POOL_SIZE));
+        this.exploreMaxImpressions =
+                positive(
+                        conf,
+                        RecommendOptions.EXPLORE_MAX_IMPRESSIONS.key(),
+                        conf.get(RecommendOptions.EXPLORE_MAX_IMPRESSIONS));
+        this.exploreSeed = conf.get(RecommendOptions.EXPLORE_SEED);
+    }
+
+    /** 0 &le; slots &lt; top-k; the default (1) falls to 0 for lists of one item. */
+    private static int exploreSlots(ReadableConfig conf, int topK) {
+        String key = RecommendOptions.EXPLORE_SLOTS.key();
+        if (conf.getOptional(RecommendOptions.EXPLORE_SLOTS).isEmpty()) {
+            return Math.min(RecommendOptions.EXPLORE_SLOTS.defaultValue(), topK - 1);
+        }
+        int slots = conf.get(RecommendOptions.EXPLORE_SLOTS);
+        if (slots < 0 || slots >= topK) {
+            throw new IllegalArgumentException(
+                    key + " must be at least 0 and below " + RecommendOptions.TOP_K.key() + " (" + topK
+                            + "), was " + slots);
+        }
+        return slots;
     }
 
     /** The directory that holds the initial model version. */

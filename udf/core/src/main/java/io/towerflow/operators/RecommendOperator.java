@@ -1,5 +1,8 @@
 package io.towerflow.operators;
 
+import io.towerflow.explore.ExplorationBandit;
+import io.towerflow.explore.ExploreCount;
+import io.towerflow.index.ItemIndex;
 import io.towerflow.model.RefusedModelException;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.UserQuery;
@@ -13,6 +16,8 @@ import io.towerflow.records.Recommendation;
 import io.towerflow.records.ScoredItem;
 
 import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
@@ -23,6 +28,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -30,7 +37,9 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,6 +69,12 @@ import java.util.Set;
  * state, so a restored job serves the highest valid version again with the same catalogue.
  *
  * <p>State per user (all with a TTL): the last N interactions and the last list shown.
+ *
+ * <p>The last {@code towerflow.recommend.explore-slots} items of each list are exploration slots
+ * filled by an {@link ExplorationBandit} (Thompson sampling over the least-shown items, new items
+ * first), never an item already in the model's top K nor one the user's list excludes. Its counts
+ * (impressions of the lists emitted, acts on items of the last list shown) are operator state:
+ * union list state {@code explore-counts}, merged on restore whatever the parallelism.
  */
 public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         implements TwoInputStreamOperator<BehaviorEvent, ControlMessage, Recommendation> {
@@ -73,6 +88,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     /** The latest catalogue upsert of each item (broadcast state). */
     static final MapStateDescriptor<String, CatalogueItem> CATALOGUE =
             new MapStateDescriptor<>("catalogue", Types.STRING, TypeInformation.of(CatalogueItem.class));
+
+    /** Each subtask's exploration counts (union list state: every subtask reads all on restore). */
+    static final ListStateDescriptor<ExploreCount> EXPLORE_COUNTS =
+            new ListStateDescriptor<>("explore-counts", TypeInformation.of(ExploreCount.class));
 
     private static final long SWAP_POLL_MS = 20;
 
@@ -95,6 +114,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient Counter batches;
     private transient Histogram batchScoringMs;
     private transient OnlineHitRates onlineHitRates;
+    private transient ExplorationBandit bandit;
+    private transient ListState<ExploreCount> exploreCounts;
+    private transient Counter exploreSlotsFilled;
 
     public RecommendOperator(RecommendConfig config) {
         this(config, FaultInjection.none());
@@ -104,6 +126,25 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     public RecommendOperator(RecommendConfig config, FaultInjection fault) {
         this.config = config;
         this.fault = fault;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        bandit = new ExplorationBandit(config.explorePoolSize, config.exploreMaxImpressions,
+                config.exploreSeed * 0x9E3779B97F4A7C15L + subtask);
+        exploreCounts = context.getOperatorStateStore().getUnionListState(EXPLORE_COUNTS);
+        if (context.isRestored()) {
+            bandit.restore(exploreCounts.get());
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        // subtask 0 carries the restored totals on, every subtask its own counts since
+        exploreCounts.update(bandit.snapshot(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0));
     }
 
     @Override
@@ -135,6 +176,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         batches = metrics.counter("batchesScored");
         batchScoringMs = metrics.histogram("batchScoringMs", new DescriptiveStatisticsHistogram(1000));
         onlineHitRates = new OnlineHitRates(metrics);
+        exploreSlotsFilled = metrics.counter("exploreSlotsFilled");
+        metrics.gauge("exploreTrackedItems", () -> bandit.trackedItems());
 
         List<ModelUpdate> seen = new ArrayList<>();
         for (Map.Entry<String, ModelUpdate> e : modelUpdates.entries()) {
@@ -171,6 +214,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             BoundedBroadcastState.keepHighest(modelUpdates, config.keptModelUpdates);
             models.request(m.model);
         } else if (m.item != null) {
+            if (m.item.available && !catalogue.contains(m.item.itemId) && !models.serving().knows(m.item.itemId)) {
+                // an item the serving version was not trained with: explored ahead of the rest
+                bandit.arrived(m.item.itemId, getProcessingTimeService().getCurrentProcessingTime());
+            }
             catalogue.put(m.item.itemId, m.item);
             models.catalogueChanged(m.item);
         }
@@ -250,6 +297,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         // 3. per event: judge the act against the last list shown, emit the new list
         long emittedTs = getProcessingTimeService().getCurrentProcessingTime();
         String version = model.version();
+        ExplorationBandit.Catalogue explorable = config.exploreSlots > 0 ? explorable(model.index()) : null;
         for (int i = 0; i < batch.size(); i++) {
             StreamRecord<BehaviorEvent> rec = batch.get(i);
             BehaviorEvent e = rec.getValue();
@@ -263,11 +311,19 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             } else {
                 items = results.get(i).items();
             }
+            int explored = 0;
+            if (explorable != null) {
+                ScoredItem[] chosen = bandit.choose(config.exploreSlots, explorable, idSet(items), explorationExcludes(queries.get(i)));
+                items = withExploration(items, chosen, config.topK);
+                explored = chosen.length;
+                bandit.shown(items);
+                exploreSlotsFilled.inc(explored);
+            }
             String[] ids = new String[items.length];
             for (int j = 0; j < items.length; j++) {
                 ids[j] = items[j].itemId;
             }
-            lastShown.update(new ShownList(version, emittedTs, ids));
+            lastShown.update(new ShownList(version, emittedTs, ids, explored));
             Recommendation out = new Recommendation(e.userId, e.ts, emittedTs, version, items);
             output.collect(rec.hasTimestamp() ? new StreamRecord<>(out, rec.getTimestamp()) : new StreamRecord<>(out));
             listsEmitted.inc();
@@ -279,9 +335,60 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private Feedback feedback(BehaviorEvent e, UserHistory before, ShownList shown) {
         Feedback f = before.feedbackFor(e, shown);
         if (f.wasShown()) {
-            onlineHitRates.record(f.shownModelVersion, f.shownRank > 0);
+            f.shownExplore = shown.exploredAt(f.shownRank);
+            onlineHitRates.record(f.shownModelVersion, f.shownRank > 0, f.shownExplore);
+            if (f.shownRank > 0 && config.exploreSlots > 0) {
+                bandit.clicked(f.itemId);
+            }
         }
         return f;
+    }
+
+    /**
+     * The model's list with its last slots given to {@code chosen}: the first {@code topK -
+     * chosen.length} model items, then the chosen ones (none of which is among the model's items).
+     */
+    static ScoredItem[] withExploration(ScoredItem[] items, ScoredItem[] chosen, int topK) {
+        if (chosen.length == 0) {
+            return items;
+        }
+        int keep = Math.min(items.length, topK - chosen.length);
+        ScoredItem[] out = Arrays.copyOf(items, keep + chosen.length);
+        System.arraycopy(chosen, 0, out, keep, chosen.length);
+        return out;
+    }
+
+    /** What exploration never shows a user: the list's exclusions, and the history even with exclude-seen off. */
+    private Set<String> explorationExcludes(UserQuery q) {
+        return config.excludeSeen ? q.exclude() : new HashSet<>(Arrays.asList(q.itemIds()));
+    }
+
+    private static Set<String> idSet(ScoredItem[] items) {
+        Set<String> ids = new HashSet<>(items.length * 2);
+        for (ScoredItem s : items) {
+            ids.add(s.itemId);
+        }
+        return ids;
+    }
+
+    /** The serving index as the bandit sees it: its items, least popular first. */
+    private static ExplorationBandit.Catalogue explorable(ItemIndex index) {
+        return new ExplorationBandit.Catalogue() {
+            @Override
+            public int size() {
+                return index.size();
+            }
+
+            @Override
+            public String leastPopular(int rank) {
+                return index.id(index.popularRow(index.size() - 1 - rank));
+            }
+
+            @Override
+            public boolean servable(String itemId) {
+                return index.rowOf(itemId) >= 0;
+            }
+        };
     }
 
     private void emit(StreamRecord<BehaviorEvent> rec, Feedback f) {
@@ -348,6 +455,11 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     /** Versions with live online-hit-rate metrics (for tests). */
     Iterable<String> versionsWithMetrics() {
         return onlineHitRates.versions();
+    }
+
+    /** The exploration bandit of this instance (for tests). */
+    ExplorationBandit bandit() {
+        return bandit;
     }
 
     /** Whether the model holder has background work (for tests). */

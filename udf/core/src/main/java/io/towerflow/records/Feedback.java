@@ -28,6 +28,11 @@ public class Feedback {
     public int shownSize;
     /** 1-based rank of the acted-on item in that list; 0 when it was not in the list. */
     public int shownRank;
+    /**
+     * Whether the acted-on item was in an exploration slot of that list (not chosen by the model);
+     * false when it was not in the list, and in records written before exploration existed.
+     */
+    public boolean shownExplore;
 
     public Feedback() {}
 
@@ -39,5 +44,10 @@ public class Feedback {
     /** Whether the acted-on item was among the first {@code k} items of the last list shown. */
     public boolean hitAt(int k) {
         return shownRank > 0 && shownRank <= k;
+    }
+
+    /** Whether the acted-on item was among the first {@code k} items and in a slot the model chose. */
+    public boolean exploitedHitAt(int k) {
+        return hitAt(k) && !shownExplore;
     }
 }

@@ -31,7 +31,8 @@ public final class JsonCodec {
     }
 
     /**
-     * {@code {"userId","eventTs","emittedTs","modelVersion","items":[{"itemId","score"}...]}}.
+     * {@code {"userId","eventTs","emittedTs","modelVersion","items":[{"itemId","score","explore"?}...]}};
+     * {@code "explore": true} marks an exploration slot and is left out otherwise.
      * Written straight to a generator (no tree of nodes per record: this and {@link #feedback}
      * run once per event on the sink's thread); the bytes are those of the tree encoding.
      */
@@ -47,6 +48,9 @@ public final class JsonCodec {
                 g.writeStartObject();
                 g.writeStringField("itemId", it.itemId);
                 g.writeNumberField("score", it.score);
+                if (it.explore) {
+                    g.writeBooleanField("explore", true);
+                }
                 g.writeEndObject();
             }
             g.writeEndArray();
@@ -103,8 +107,9 @@ public final class JsonCodec {
 
     /**
      * {@code {"userId","itemId","categoryId","action","ts","history":[{"itemId","categoryId",
-     * "action","ts"}...],"shown":{"modelVersion","emittedTs","size","rank"}|null}}; rank is 1-based,
-     * 0 when the item was not in the list.
+     * "action","ts"}...],"shown":{"modelVersion","emittedTs","size","rank","explore"?}|null}}; rank is
+     * 1-based, 0 when the item was not in the list; {@code "explore": true} when the item was in an
+     * exploration slot, left out otherwise (records without it parse as not explored).
      */
     public static byte[] feedback(Feedback f) {
         return write(g -> {
@@ -130,6 +135,9 @@ public final class JsonCodec {
                 g.writeNumberField("emittedTs", f.shownTs);
                 g.writeNumberField("size", f.shownSize);
                 g.writeNumberField("rank", f.shownRank);
+                if (f.shownExplore) {
+                    g.writeBooleanField("explore", true);
+                }
                 g.writeEndObject();
             } else {
                 g.writeNullField("shown");
@@ -166,6 +174,7 @@ public final class JsonCodec {
                 f.shownTs = shown.get("emittedTs").asLong();
                 f.shownSize = shown.get("size").asInt();
                 f.shownRank = shown.get("rank").asInt();
+                f.shownExplore = shown.path("explore").asBoolean(false);
             }
             return f;
         } catch (java.io.IOException e) {
@@ -201,6 +210,7 @@ public final class JsonCodec {
                                     case "emittedTs" -> f.shownTs = p.getValueAsLong();
                                     case "size" -> f.shownSize = p.getValueAsInt();
                                     case "rank" -> f.shownRank = p.getValueAsInt();
+                                    case "explore" -> f.shownExplore = p.getValueAsBoolean();
                                     default -> p.skipChildren();
                                 }
                             }

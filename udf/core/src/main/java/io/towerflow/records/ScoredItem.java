@@ -6,6 +6,11 @@ import java.util.Objects;
 public class ScoredItem {
     public String itemId;
     public float score;
+    /**
+     * An exploration slot ({@code towerflow.recommend.explore-slots}): chosen by Thompson sampling
+     * among the least-shown items, not by the model; its score is the sampled click rate.
+     */
+    public boolean explore;
 
     public ScoredItem() {}
 
@@ -14,20 +19,26 @@ public class ScoredItem {
         this.score = score;
     }
 
+    public ScoredItem(String itemId, float score, boolean explore) {
+        this(itemId, score);
+        this.explore = explore;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ScoredItem
                 && ((ScoredItem) o).score == score
+                && ((ScoredItem) o).explore == explore
                 && Objects.equals(((ScoredItem) o).itemId, itemId);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(itemId, score);
+        return Objects.hash(itemId, score, explore);
     }
 
     @Override
     public String toString() {
-        return itemId + ":" + score;
+        return itemId + ":" + score + (explore ? "(explore)" : "");
     }
 }

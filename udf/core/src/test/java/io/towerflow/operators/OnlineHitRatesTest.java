@@ -23,13 +23,13 @@ class OnlineHitRatesTest {
         OnlineHitRates rates = new OnlineHitRates(operator);
         for (int v = 0; v < 100; v++) {
             String version = String.format("v%03d", v);
-            rates.record(version, v % 2 == 0);
-            rates.record(version, false);
+            rates.record(version, v % 2 == 0, v % 4 == 0);
+            rates.record(version, false, false);
             // lists of the previous version are still acted on for a while
             if (v > 0) {
-                rates.record(String.format("v%03d", v - 1), true);
+                rates.record(String.format("v%03d", v - 1), true, false);
             }
-            assertEquals(Math.min(v + 1, OnlineHitRates.KEPT) * 3, live.size(), "metrics after version " + v);
+            assertEquals(Math.min(v + 1, OnlineHitRates.KEPT) * 4, live.size(), "metrics after version " + v);
         }
         List<String> kept = new ArrayList<>();
         rates.versions().forEach(kept::add);

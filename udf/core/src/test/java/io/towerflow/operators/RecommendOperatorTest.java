@@ -54,9 +54,13 @@ class RecommendOperatorTest {
         return RecommendConfig.from(options(batchSize, maxWait, ttl));
     }
 
-    /** The options of {@link #config}, to add to. */
+    /**
+     * The options of {@link #config}, to add to. Exploration off: these tests pin the model's lists;
+     * {@link RecommendOperatorExplorationTest} turns it on.
+     */
     static Configuration options(int batchSize, Duration maxWait, Duration ttl) {
         Configuration c = new Configuration();
+        c.set(RecommendOptions.EXPLORE_SLOTS, 0);
         c.set(ModelOptions.PATH, TestModels.bootstrapVersionDir().toString());
         c.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
         c.set(RecommendOptions.TOP_K, 10);
@@ -204,6 +208,7 @@ class RecommendOperatorTest {
             c.set(RecommendOptions.TOP_K, 10);
             c.set(RecommendOptions.BATCH_MAX_SIZE, 1);
             c.set(RecommendOptions.EXCLUDE_SEEN, excludeSeen);
+            c.set(RecommendOptions.EXPLORE_SLOTS, 0);
             try (var h = harness(new RecommendOperator(RecommendConfig.from(c)))) {
                 for (int i = 0; i < seen.length; i++) {
                     h.processElement1(view("u", seen[i], T0 + i), T0 + i);

@@ -2,6 +2,7 @@ package io.towerflow.records;
 
 import static org.apache.flink.types.PojoTestUtils.assertSerializedAsPojoWithoutKryo;
 
+import io.towerflow.explore.ExploreCount;
 import io.towerflow.operators.ShownList;
 import io.towerflow.operators.UserHistory;
 
@@ -25,6 +26,7 @@ class SerializationTest {
                 DeadLetter.class,
                 UserHistory.class,
                 ShownList.class,
+                ExploreCount.class,
                 Feedback.class,
                 ModelUpdate.class,
                 CatalogueItem.class,

@@ -7,6 +7,7 @@ import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.config.KafkaOptions;
 import io.towerflow.config.ModelOptions;
 import io.towerflow.config.ModelUpdateOptions;
+import io.towerflow.config.RecommendOptions;
 import io.towerflow.config.RetrainOptions;
 import io.towerflow.devkit.kafka.EmbeddedKafka;
 import io.towerflow.kafka.Topics;
@@ -137,6 +138,21 @@ public final class LocalDemo implements Callable<Integer> {
     @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the final figures as JSON.")
     String summaryJson;
 
+    @Option(names = "--new-items-every", paramLabel = "D",
+            description = "Add a new item to item-catalog every D (e.g. 30s); the summary's \"exploration\" says how soon"
+                    + " they were shown (and acted on, if ever).")
+    String newItemsEvery;
+
+    @Option(names = "--compare-explore", negatable = false,
+            description = "Run twice on the same events, the second time with --towerflow.recommend.explore-slots 0"
+                    + " (work dir <work-dir>/explore-off), and put both online HR@20 and the relative cost in"
+                    + " \"exploration\" (needs --max-events).")
+    boolean compareExplore;
+
+    /** The new items' id tag; --compare-explore gives the second run the first one's, so both add the same ids. */
+    @Option(names = "--new-items-tag", hidden = true)
+    String newItemsTag;
+
     @Unmatched
     List<String> unmatched;
 
@@ -155,17 +171,64 @@ public final class LocalDemo implements Callable<Integer> {
     /** Runs the demo; returns the exit status (0: every event produced got its committed output). */
     @Override
     public Integer call() throws Exception {
+        if (compareExplore) {
+            return compareExplore();
+        }
         return newRun().call();
     }
 
     /** The run these options describe; a bad value is a usage error. */
     private Run newRun() {
-        Map<String, String> towerflow = Cli.towerflowOptions(spec, unmatched);
+        return newRun(Cli.towerflowOptions(spec, unmatched));
+    }
+
+    private Run newRun(Map<String, String> towerflow) {
         try {
             return new Run(this, towerflow);
         } catch (IllegalArgumentException e) {
             throw Cli.usage(spec, e.getMessage());
         }
+    }
+
+    /**
+     * {@code --compare-explore}: the run as asked, then the same run with exploration off (same
+     * seed, so the same events and the same model), and the second's online HR@20 and the relative
+     * cost of exploring added to the first's summary.
+     */
+    private int compareExplore() throws Exception {
+        if (maxEvents < 0) {
+            throw Cli.usage(spec, "--compare-explore needs --max-events, so that both runs end");
+        }
+        Map<String, String> towerflow = Cli.towerflowOptions(spec, unmatched);
+        Run explore = newRun(towerflow);
+        int exit = explore.call();
+        if (exit != 0) {
+            return exit;
+        }
+        Map<String, String> off = new LinkedHashMap<>(towerflow);
+        off.put(RecommendOptions.EXPLORE_SLOTS.key(), "0");
+        summaryJson = null;
+        workDir = explore.workDir.resolve("explore-off").toString();
+        // the same new item ids, so that the item tower gives them the same vectors in both runs
+        newItemsTag = Long.toString(explore.started, 36);
+        Run plain = newRun(off);
+        exit = plain.call();
+        if (exit != 0) {
+            return exit;
+        }
+        ObjectNode hr = (ObjectNode) explore.summary.with("exploration").with("onlineHR@20");
+        double withExplore = hr.path("exploreOn").asDouble(Double.NaN);
+        double without = plain.summary.path("exploration").path("onlineHR@20").path("exploreOff").asDouble(Double.NaN);
+        hr.put("exploreOff", without);
+        ObjectNode x = (ObjectNode) explore.summary.get("exploration");
+        x.put("relativeCost", Math.round((without - withExplore) / without * 10_000) / 10_000.0);
+        // the same new items without exploration: whether the model alone ever shows them
+        ObjectNode offNew = x.putObject("exploreOff");
+        for (String key : List.of("newItems", "newItemsShown", "medianSecondsToFirstImpression", "exploreSlotHits", "actsAfterList")) {
+            offNew.set(key, plain.summary.path("exploration").path(key));
+        }
+        explore.writeJson();
+        return 0;
     }
 
     /**
@@ -209,11 +272,14 @@ public final class LocalDemo implements Callable<Integer> {
         private final long cpuAtStart = processCpuNanos();
         /** The summary once written. */
         private ObjectNode summary;
+        /** Where {@link #writeJson} writes it; null: nowhere. */
+        private final String summaryFile;
 
         Run(LocalDemo o, Map<String, String> towerflow) {
             this.o = o;
             this.towerflow = towerflow;
             this.workDir = Paths.get(o.workDir).toAbsolutePath();
+            this.summaryFile = o.summaryJson;
             this.maxEvents = o.maxEvents;
             this.rate = o.rate;
             this.windowMs = TimeUtils.parseDuration(o.window).toMillis();
@@ -268,11 +334,24 @@ public final class LocalDemo implements Callable<Integer> {
                             options.get(KafkaOptions.FEEDBACK_TOPIC), windowMs);
                     EventFeed feed = feed()) {
                 monitor.start();
-                int exit = producer.run(feed, monitor, job);
+                NewItems newItems = null;
+                if (o.newItemsEvery != null) {
+                    newItems = NewItems.start(kafka, options.get(KafkaOptions.CATALOG_TOPIC),
+                            o.newItemsTag != null ? o.newItemsTag : Long.toString(started, 36), o.categories, o.seed,
+                            TimeUtils.parseDuration(o.newItemsEvery).toMillis(), monitor, Run::log);
+                }
+                int exit;
+                try {
+                    exit = producer.run(feed, monitor, job);
+                } finally {
+                    if (newItems != null) {
+                        newItems.close();
+                    }
+                }
                 if (retraining != null) {
                     retraining.close(); // before the summary, which lists the rounds
                 }
-                writeSummary(monitor, producer, retraining == null ? List.of() : retraining.rounds());
+                writeSummary(monitor, producer, retraining == null ? List.of() : retraining.rounds(), newItems);
                 return exit;
             }
         }
@@ -388,7 +467,8 @@ public final class LocalDemo implements Callable<Integer> {
         }
 
 
-        private void writeSummary(OutputMonitor monitor, RateProducer producer, List<ObjectNode> rounds) throws Exception {
+        private void writeSummary(OutputMonitor monitor, RateProducer producer, List<ObjectNode> rounds,
+                NewItems newItems) throws Exception {
             long endMs = Math.max(monitor.lastOutputMs(), producer.firstProducedMs() + 1);
             double seconds = (endMs - producer.firstProducedMs()) / 1000.0;
             ObjectNode s = JsonCodec.mapper().createObjectNode();
@@ -428,18 +508,59 @@ public final class LocalDemo implements Callable<Integer> {
                 TimelineReport.write(s, t, warmupMs, COMPARE_WINDOWS, producer.epochStarts(), driftEvery, rounds);
                 return null;
             });
+            exploration(s, monitor, newItems);
             summary = s;
-            String json = JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s);
             ObjectNode brief = s.deepCopy();
             brief.remove(List.of("windows", "retrainRounds"));
             log("summary (without the windows and rounds) " + brief.toString());
-            String file = o.summaryJson;
-            if (file != null) {
-                Path f = Paths.get(file);
+            writeJson();
+        }
+
+        /**
+         * The summary's {@code "exploration"}: the new items added, how soon they were first shown
+         * and first acted on from a list, acts on exploration slots, and the online HR@20 of this
+         * run under {@code exploreOn} or {@code exploreOff} (--compare-explore adds the other).
+         */
+        private void exploration(ObjectNode s, OutputMonitor monitor, NewItems newItems) {
+            String key = RecommendOptions.EXPLORE_SLOTS.key();
+            int slots = towerflow.containsKey(key) ? Integer.parseInt(towerflow.get(key))
+                    : RecommendOptions.EXPLORE_SLOTS.defaultValue();
+            ObjectNode x = s.putObject("exploration");
+            x.put("exploreSlots", slots);
+            int added = newItems == null ? 0 : newItems.arrivals().size();
+            x.put("newItems", added);
+            double[] shown = monitor.secondsToFirstImpression();
+            double[] clicked = monitor.secondsToFirstClick();
+            x.put("newItemsShown", shown.length);
+            putMedian(x, "medianSecondsToFirstImpression", shown);
+            x.put("newItemsActedOn", clicked.length);
+            putMedian(x, "medianSecondsToFirstClick", clicked);
+            x.put("exploreSlotHits", monitor.exploreSlotHits());
+            x.put("actsAfterList", monitor.actsAfterList());
+            double hr = monitor.onlineHitRate();
+            ObjectNode h = x.putObject("onlineHR@20");
+            h.put(slots > 0 ? "exploreOn" : "exploreOff", Double.isNaN(hr) ? null : Math.round(hr * 10_000) / 10_000.0);
+        }
+
+        private static void putMedian(ObjectNode x, String key, double[] values) {
+            if (values.length == 0) {
+                x.putNull(key);
+                return;
+            }
+            double[] v = values.clone();
+            java.util.Arrays.sort(v);
+            double m = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+            x.put(key, Math.round(m * 1000) / 1000.0);
+        }
+
+        /** Writes the summary to {@code --summary-json}, if given. */
+        private void writeJson() throws Exception {
+            if (summaryFile != null && summary != null) {
+                Path f = Paths.get(summaryFile);
                 if (f.getParent() != null) {
                     Files.createDirectories(f.getParent());
                 }
-                Files.writeString(f, json + "\n");
+                Files.writeString(f, JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
                 log("wrote " + f.toAbsolutePath());
             }
         }

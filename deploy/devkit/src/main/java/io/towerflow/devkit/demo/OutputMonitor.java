@@ -4,6 +4,7 @@ import io.towerflow.config.KafkaEndpoint;
 import io.towerflow.records.Feedback;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.records.Recommendation;
+import io.towerflow.records.ScoredItem;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -44,6 +45,12 @@ final class OutputMonitor implements AutoCloseable {
     private final AtomicLong lists = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
     private final AtomicLong unmatched = new AtomicLong();
+    /** New catalogue items (--new-items-every): arrival, first list that held one, first act on one shown. */
+    private final Map<String, Long> newItemArrived = new ConcurrentHashMap<>();
+    private final Map<String, Long> newItemFirstImpression = new ConcurrentHashMap<>();
+    private final Map<String, Long> newItemFirstClick = new ConcurrentHashMap<>();
+    /** Acts on an item of an exploration slot of the list shown before. */
+    private final AtomicLong exploreSlotHits = new AtomicLong();
     private final List<Long> visibleLatencies = new ArrayList<>();
     private volatile String modelVersion = "";
     private volatile long lastOutputMs;
@@ -90,6 +97,12 @@ final class OutputMonitor implements AutoCloseable {
                     if (r.topic().equals(feedbackTopic)) {
                         // only the shown part: the history (up to 50 entries) is skipped unread
                         Feedback f = JsonCodec.parseFeedbackShown(r.value());
+                        if (f.shownRank > 0 && f.shownExplore) {
+                            exploreSlotHits.incrementAndGet();
+                        }
+                        if (f.shownRank > 0 && newItemArrived.containsKey(f.itemId)) {
+                            newItemFirstClick.putIfAbsent(f.itemId, f.ts);
+                        }
                         if (f.wasShown()) {
                             synchronized (this) {
                                 long[] ah = actsAndHitsByVersion.computeIfAbsent(f.shownModelVersion, v -> new long[2]);
@@ -102,6 +115,13 @@ final class OutputMonitor implements AutoCloseable {
                         Recommendation rec = JsonCodec.parseRecommendation(r.value());
                         modelVersion = rec.modelVersion;
                         lastEmittedTs = Math.max(lastEmittedTs, rec.emittedTs);
+                        if (!newItemArrived.isEmpty()) {
+                            for (ScoredItem it : rec.items) {
+                                if (newItemArrived.containsKey(it.itemId)) {
+                                    newItemFirstImpression.merge(it.itemId, rec.emittedTs, Math::min);
+                                }
+                            }
+                        }
                         synchronized (this) {
                             versionsServed.add(rec.modelVersion);
                         }
@@ -137,6 +157,51 @@ final class OutputMonitor implements AutoCloseable {
             }
             return at;
         }
+    }
+
+    /** Watches a new catalogue item that arrived at {@code arrivedMs} (wall clock). */
+    void watchNewItem(String itemId, long arrivedMs) {
+        newItemArrived.put(itemId, arrivedMs);
+    }
+
+    /**
+     * Seconds from each watched new item's arrival to its first impression (the emit time of the
+     * first list that held it), for the items shown so far.
+     */
+    double[] secondsToFirstImpression() {
+        return secondsSinceArrival(newItemFirstImpression);
+    }
+
+    /** Seconds from arrival to the first act on it in a list shown (event time of the act). */
+    double[] secondsToFirstClick() {
+        return secondsSinceArrival(newItemFirstClick);
+    }
+
+    private double[] secondsSinceArrival(Map<String, Long> firsts) {
+        return firsts.entrySet().stream()
+                .filter(e -> newItemArrived.containsKey(e.getKey()))
+                .mapToDouble(e -> Math.max(0, e.getValue() - newItemArrived.get(e.getKey())) / 1000.0)
+                .toArray();
+    }
+
+    long exploreSlotHits() {
+        return exploreSlotHits.get();
+    }
+
+    /** Prequential HR@20 over all versions: of the acts after a list, the share on one of its top 20. */
+    synchronized double onlineHitRate() {
+        long acts = 0;
+        long hits = 0;
+        for (long[] ah : actsAndHitsByVersion.values()) {
+            acts += ah[0];
+            hits += ah[1];
+        }
+        return acts == 0 ? Double.NaN : (double) hits / acts;
+    }
+
+    /** Acts that followed a list (the denominator of {@link #onlineHitRate}). */
+    synchronized long actsAfterList() {
+        return actsAndHitsByVersion.values().stream().mapToLong(ah -> ah[0]).sum();
     }
 
     /** Prequential HR@20 per version: of the acts after a list of that version, the share on one of its top 20. */

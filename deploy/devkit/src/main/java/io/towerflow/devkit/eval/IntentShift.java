@@ -158,6 +158,8 @@ public final class IntentShift {
         conf.set(ModelOptions.PATH, versionDir.toAbsolutePath().toString());
         conf.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
         conf.set(RecommendOptions.TOP_K, topK);
+        // the model's own lists: an exploration slot is not the model's answer to the shift
+        conf.set(RecommendOptions.EXPLORE_SLOTS, 0);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(1);
         Map<String, Recommendation> lists = new HashMap<>();
