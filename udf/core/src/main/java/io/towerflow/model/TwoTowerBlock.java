@@ -35,6 +35,8 @@ final class TwoTowerBlock extends AbstractBlock {
     final Linear itemSkip;
     /** The sequence user tower's encoder (null for the pooled tower). */
     final SequenceEncoder sequence;
+    /** Hashed query and title tokens (null for a model without text). */
+    final Parameter tokenTable;
 
     TwoTowerBlock(ModelConfig config) {
         super(VERSION);
@@ -43,6 +45,7 @@ final class TwoTowerBlock extends AbstractBlock {
         itemTable = addParameter(table("itemEmbedding", config.itemBuckets(), e));
         categoryTable = addParameter(table("categoryEmbedding", config.categoryBuckets(), e));
         userTable = addParameter(table("userEmbedding", config.userBuckets(), e));
+        tokenTable = config.hasText() ? addParameter(table("tokenEmbedding", config.text().buckets(), e)) : null;
         itemHidden = addChildBlock("itemHidden", Linear.builder().setUnits(config.hidden()).build());
         itemOut = addChildBlock("itemOut", Linear.builder().setUnits(config.dim()).build());
         userHidden = addChildBlock("userHidden", Linear.builder().setUnits(config.hidden()).build());
@@ -67,9 +70,9 @@ final class TwoTowerBlock extends AbstractBlock {
                 .build();
     }
 
-    /** Width of the item tower's input: item-id ⊕ category embedding. */
+    /** Width of the item tower's input: item-id ⊕ category embedding (⊕ the title's token bag). */
     int itemInputWidth() {
-        return 2 * config.embeddingDim();
+        return (config.hasText() ? 3 : 2) * config.embeddingDim();
     }
 
     /**
@@ -77,10 +80,11 @@ final class TwoTowerBlock extends AbstractBlock {
      * short-term, when the config has that channel) ⊕ user-id embedding.
      */
     int userInputWidth() {
+        int text = config.hasText() ? config.embeddingDim() : 0; // the queries' token bag
         if (config.hasSequenceTower()) {
-            return 2 * config.embeddingDim(); // the encoder's latest position ⊕ user-id embedding
+            return 2 * config.embeddingDim() + text; // the encoder's latest position ⊕ user-id embedding
         }
-        return (config.hasRecentChannel() ? 5 : 3) * config.embeddingDim();
+        return (config.hasRecentChannel() ? 5 : 3) * config.embeddingDim() + text;
     }
 
     @Override

@@ -124,6 +124,9 @@ public final class TwoTowerModel implements AutoCloseable {
         expect(b.itemTable, new Shape(c.itemBuckets(), e));
         expect(b.categoryTable, new Shape(c.categoryBuckets(), e));
         expect(b.userTable, new Shape(c.userBuckets(), e));
+        if (b.tokenTable != null) {
+            expect(b.tokenTable, new Shape(c.text().buckets(), e));
+        }
         expectLinear(b.itemHidden, c.hidden(), b.itemInputWidth());
         expectLinear(b.itemOut, c.dim(), c.hidden());
         expectLinear(b.userHidden, c.hidden(), b.userInputWidth());
@@ -202,13 +205,30 @@ public final class TwoTowerModel implements AutoCloseable {
      * belongs to {@code manager}.
      */
     public NDArray itemVectors(NDManager manager, int[] itemRows, int[] categoryRows) {
-        if (itemRows.length != categoryRows.length) {
-            throw new IllegalArgumentException("itemRows and categoryRows differ in length");
+        return itemVectors(manager, itemRows, categoryRows, null);
+    }
+
+    /**
+     * Item vectors with the items' titles ({@code titles}: token rows per item, see {@link
+     * TokenBags#titleTokens}; null or an empty entry for an item without one). A model without text
+     * ignores them; a model with text reads a missing title as an empty bag.
+     */
+    public NDArray itemVectors(NDManager manager, int[] itemRows, int[] categoryRows, int[][] titles) {
+        if (itemRows.length != categoryRows.length || (titles != null && titles.length != itemRows.length)) {
+            throw new IllegalArgumentException("itemRows, categoryRows and titles differ in length");
         }
         NDArray items = lookup(manager, block.itemTable.getArray(), itemRows, itemRows.length, null);
         NDArray cats =
                 lookup(manager, block.categoryTable.getArray(), categoryRows, categoryRows.length, null);
-        return itemTower(items, cats, false);
+        NDArray titleBag = null;
+        if (block.tokenTable != null) {
+            TokenBags bags = new TokenBags(itemRows.length, config.text().maxTokens());
+            for (int i = 0; titles != null && i < titles.length; i++) {
+                bags.putOne(i, titles[i]);
+            }
+            titleBag = bags.pooled(manager, block.tokenTable.getArray(), itemRows.length, config.embeddingDim());
+        }
+        return itemTower(items, cats, titleBag, false);
     }
 
     /** User vectors ([batch.size(), dim], L2-normalised); the result belongs to {@code manager}. */
@@ -224,7 +244,9 @@ public final class TwoTowerModel implements AutoCloseable {
         NDArray cats = lookup(manager, block.categoryTable.getArray(), batch.categoryRows, b * n, hist);
         NDArray weights = poolingWeights(manager, batch, b);
         NDArray users = lookup(manager, block.userTable.getArray(), batch.userRows, b, null);
-        return userTower(items, cats, weights, users, false);
+        NDArray queries = block.tokenTable == null ? null
+                : batch.queries.pooled(manager, block.tokenTable.getArray(), b, config.embeddingDim());
+        return userTower(items, cats, weights, users, queries, false);
     }
 
     // ---------------------------------------------------------------- shared with training
@@ -243,9 +265,11 @@ public final class TwoTowerModel implements AutoCloseable {
         return shape == null ? flat : flat.reshape(shape);
     }
 
-    /** Item tower on embeddings [b, E] ⊕ [b, E] → [b, dim]. */
-    NDArray itemTower(NDArray itemEmbeddings, NDArray categoryEmbeddings, boolean training) {
-        NDArray x = itemEmbeddings.concat(categoryEmbeddings, 1);
+    /** Item tower on embeddings [b, E] ⊕ [b, E] (⊕ the title bags [b, E] of a model with text) → [b, dim]. */
+    NDArray itemTower(NDArray itemEmbeddings, NDArray categoryEmbeddings, NDArray titleBags, boolean training) {
+        NDArray x = titleBags == null
+                ? itemEmbeddings.concat(categoryEmbeddings, 1)
+                : NDArrays.concat(new NDList(itemEmbeddings, categoryEmbeddings, titleBags), 1);
         return output(mlp(block.itemHidden, block.itemOut, x, training), itemEmbeddings, training);
     }
 
@@ -272,22 +296,25 @@ public final class TwoTowerModel implements AutoCloseable {
 
     /**
      * User tower on history embeddings [b, N, E] (items and categories), pooling weights [b, P, N]
-     * (see {@link #poolingWeights}) and user-id embeddings [b, E] → [b, dim].
+     * (see {@link #poolingWeights}), user-id embeddings [b, E] and, in a model with text, the bags of
+     * the users' latest queries [b, E] (null otherwise) → [b, dim].
      */
     NDArray userTower(
             NDArray historyItems,
             NDArray historyCategories,
             NDArray weights,
             NDArray userEmbeddings,
+            NDArray queryBags,
             boolean training) {
         long b = weights.getShape().get(0);
+        NDArray userInput = queryBags == null ? userEmbeddings : userEmbeddings.concat(queryBags, 1);
         if (block.sequence != null) {
-            return sequenceTower(historyItems.add(historyCategories), weights, userEmbeddings, training);
+            return sequenceTower(historyItems.add(historyCategories), weights, userInput, training);
         }
         NDArray pooled = weights.batchMatMul(historyItems); // [b, P, E]
         NDArray pooledItems = pooled.reshape(b, -1); // [b, P*E]
         NDArray pooledCategories = weights.batchMatMul(historyCategories).reshape(b, -1);
-        NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userEmbeddings), 1);
+        NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userInput), 1);
         NDArray o = mlp(block.userHidden, block.userOut, x, training);
         return output(o, block.itemSkip == null ? null : pooled.get(":, -1, :"), training);
     }
@@ -382,6 +409,11 @@ public final class TwoTowerModel implements AutoCloseable {
 
     Parameter userTable() {
         return block.userTable;
+    }
+
+    /** The token table of a model with text; null otherwise. */
+    Parameter tokenTable() {
+        return block.tokenTable;
     }
 
     /** Weights and biases of both MLPs (what dense Adam updates). */

@@ -3,6 +3,7 @@ package io.towerflow.records;
 import static org.apache.flink.types.PojoTestUtils.assertSerializedAsPojoWithoutKryo;
 
 import io.towerflow.operators.ShownList;
+import io.towerflow.operators.RecentQueries;
 import io.towerflow.operators.UserHistory;
 
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,6 +25,7 @@ class SerializationTest {
                 RawRecord.class,
                 DeadLetter.class,
                 UserHistory.class,
+                RecentQueries.class,
                 ShownList.class,
                 Feedback.class,
                 ModelUpdate.class,

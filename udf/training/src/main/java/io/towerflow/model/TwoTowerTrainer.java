@@ -477,11 +477,12 @@ public final class TwoTowerTrainer {
                 NDArray histCats = TwoTowerModel.lookup(sm, catLeaf, batch.user.categoryRows, b * n, hist);
                 NDArray weights = model.poolingWeights(sm, batch.user, b);
                 NDArray userEmb = TwoTowerModel.lookup(sm, userLeaf, batch.user.userRows, b, null);
-                NDArray u = model.userTower(histItems, histCats, weights, userEmb, true);
+                NDArray u = model.userTower(histItems, histCats, weights, userEmb, null, true);
                 int columns = batch.columns();
                 NDArray v = model.itemTower(
                         TwoTowerModel.lookup(sm, itemLeaf, batch.targetItem, columns, null),
                         TwoTowerModel.lookup(sm, catLeaf, batch.targetCategory, columns, null),
+                        null,
                         true);
                 NDArray bias = sm.create(Arrays.copyOf(batch.bias, b * columns), new Shape(b, columns));
                 NDArray logits = u.matMul(v.transpose()).div(config.temperature()).add(bias);
