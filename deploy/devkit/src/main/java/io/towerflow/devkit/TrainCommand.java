@@ -11,12 +11,15 @@ import io.towerflow.model.ModelManifest;
 import io.towerflow.model.RepeatBoost;
 import io.towerflow.model.RepeatBoostFit;
 import io.towerflow.model.SequenceTowerConfig;
+import io.towerflow.model.TextConfig;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
 import io.towerflow.model.TwoTowerModel;
 import io.towerflow.model.TwoTowerTrainer;
 import io.towerflow.operators.DjlRuntime;
 import io.towerflow.synthetic.SyntheticGenerator;
+import io.towerflow.devkit.eval.SearchEvaluation;
+import io.towerflow.records.BehaviorEvent;
 
 import ai.djl.Device;
 
@@ -57,7 +60,12 @@ import java.util.function.Consumer;
  *              [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]
  *              [--repeat-boost fit|none|WEIGHT:HALF_LIFE]
  *              [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]
+ *              [--search-rate R] [--text-buckets N]
  * </pre>
+ *
+ * {@code --search-rate R} makes R of the synthetic events query-only searches and gives the items
+ * titles; it also turns on the model's text features ({@link TextConfig}, a token table of
+ * {@code --text-buckets} rows, 65,536 by default), which {@code --text-buckets 0} turns off.
  *
  * Events come from a file ({@link EventFiles}: Taobao UserBehavior CSV, JSON lines or MovieLens
  * ratings; bad lines are counted and skipped) or from {@link SyntheticGenerator} (--max-events,
@@ -81,7 +89,8 @@ public final class TrainCommand {
                     + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
                     + " [--repeat-boost fit|none|WEIGHT:HALF_LIFE]"
                     + " [--user-tower pooled|sequence] [--sequence-layers N] [--sequence-heads N] [--sequence-dropout X]"
-                    + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
+                    + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]"
+                    + " [--search-rate R] [--text-buckets N]";
     static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
     static final long DEFAULT_SYNTHETIC_EVENTS = 200_000;
 
@@ -96,7 +105,8 @@ public final class TrainCommand {
                 "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
                 "--repeat-boost", "--synthetic-users", "--synthetic-items", "--synthetic-categories",
-                "--user-tower", "--sequence-layers", "--sequence-heads", "--sequence-dropout");
+                "--user-tower", "--sequence-layers", "--sequence-heads", "--sequence-dropout",
+                "--search-rate", "--text-buckets");
 
         Path events;
         boolean synthetic;
@@ -148,6 +158,16 @@ public final class TrainCommand {
         int syntheticUsers = new SyntheticGenerator.Config().users;
         int syntheticItems = new SyntheticGenerator.Config().items;
         int syntheticCategories = new SyntheticGenerator.Config().categories;
+        /** Synthetic data: the share of events that are searches (with titled items). */
+        double searchRate;
+        /** Rows of the token table of a model with text; null: text when {@code --search-rate} > 0; 0: none. */
+        Integer textBuckets;
+        /**
+         * Synthetic data (set by evaluate): every this many items one is cold, its events dropped
+         * except among each user's last {@link #coldKeepLast} (the test events); 0: none.
+         */
+        int coldEvery;
+        int coldKeepLast;
 
         /** TrainCommand's own command line. */
         static Options parse(String[] args) {
@@ -230,6 +250,8 @@ public final class TrainCommand {
                 case "--synthetic-users": syntheticUsers = positive(a, v); break;
                 case "--synthetic-items": syntheticItems = positive(a, v); break;
                 case "--synthetic-categories": syntheticCategories = positive(a, v); break;
+                case "--search-rate": searchRate = fraction(a, v); break;
+                case "--text-buckets": textBuckets = (int) Math.min(Integer.MAX_VALUE, Math.max(0, parseLong(a, v))); break;
                 default: throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -308,7 +330,20 @@ public final class TrainCommand {
             if (temperature != null) {
                 c = c.withTemperature(temperature);
             }
+            if (textBuckets == null ? searchRate > 0 : textBuckets > 0) {
+                TextConfig d = TextConfig.DEFAULTS;
+                c = c.withText(new TextConfig(textBuckets == null ? d.buckets() : textBuckets, d.maxTokens(), d.queries(),
+                        d.queryHalfLifeEvents()));
+            }
             return ModelConfig.SEQUENCE.equals(userTower) ? c.withSequenceTower(sequence) : c;
+        }
+
+        private static double fraction(String name, String v) {
+            double x = number(name, v, true);
+            if (x >= 1) {
+                throw new IllegalArgumentException(name + " must be in [0, 1), got " + v);
+            }
+            return x;
         }
 
         SyntheticGenerator.Config syntheticConfig() {
@@ -317,6 +352,7 @@ public final class TrainCommand {
             cfg.items = syntheticItems;
             cfg.categories = syntheticCategories;
             cfg.seed = seed;
+            cfg.searchRate = searchRate;
             return cfg;
         }
 
@@ -468,7 +504,12 @@ public final class TrainCommand {
             SyntheticGenerator.Config cfg = o.syntheticConfig();
             SyntheticGenerator generator = new SyntheticGenerator(cfg);
             long count = o.syntheticEvents();
-            all = TrainingExamples.fromEvents(() -> generator.events(count), historyLength);
+            all = TrainingExamples.fromEvents(o.coldEvery > 0 ? withoutColdHistory(generator, count, o)
+                    : () -> generator.events(count), historyLength);
+            if (cfg.searchRate > 0) {
+                all = all.withTitles(generator::title);
+                source.put("searchRate", cfg.searchRate);
+            }
             source.put("synthetic", true);
             source.put("users", cfg.users);
             source.put("items", cfg.items);
@@ -494,6 +535,54 @@ public final class TrainCommand {
             throw new IllegalArgumentException("no events to train on");
         }
         return all;
+    }
+
+    /**
+     * The generator's events without those on cold items ({@link SearchEvaluation#isCold}) except
+     * among each user's last {@code coldKeepLast} item events: those items never occur in the
+     * training part of a temporal split and stay test targets. Two passes over the seeded stream.
+     */
+    static Iterable<BehaviorEvent> withoutColdHistory(SyntheticGenerator generator, long count, Options o) {
+        int[] total = new int[generator.config().users + 1];
+        generator.events(count).forEachRemaining(e -> {
+            if (e.itemId != null) {
+                total[Integer.parseInt(e.userId)]++;
+            }
+        });
+        return () -> {
+            int[] seen = new int[total.length];
+            java.util.Iterator<BehaviorEvent> all = generator.events(count);
+            return new java.util.Iterator<>() {
+                BehaviorEvent next = advance();
+
+                private BehaviorEvent advance() {
+                    while (all.hasNext()) {
+                        BehaviorEvent e = all.next();
+                        if (e.itemId == null) {
+                            return e;
+                        }
+                        int u = Integer.parseInt(e.userId);
+                        boolean last = ++seen[u] > total[u] - o.coldKeepLast;
+                        if (last || !SearchEvaluation.isCold(Integer.parseInt(e.itemId), o.coldEvery)) {
+                            return e;
+                        }
+                    }
+                    return null;
+                }
+
+                @Override
+                public boolean hasNext() {
+                    return next != null;
+                }
+
+                @Override
+                public BehaviorEvent next() {
+                    BehaviorEvent e = next;
+                    next = advance();
+                    return e;
+                }
+            };
+        };
     }
 
     /** A fresh model for {@code config}, or the parent's parameters for a warm start. */
