@@ -244,7 +244,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 history.update(after);
             }
             RecentQueries searched = queriesAfter(e, model.config().hasText());
-            boolean searchedAny = searched != null && searched.size() > 0;
+            boolean searchedAny = model.config().hasText() && searched != null && searched.size() > 0;
             cold[i] = !model.knowsAny(after.itemIds) && !searchedAny;
             UserQuery query = new UserQuery(
                     e.userId,
