@@ -37,6 +37,8 @@ final class TwoTowerBlock extends AbstractBlock {
     final SequenceEncoder sequence;
     /** Hashed query and title tokens (null for a model without text). */
     final Parameter tokenTable;
+    /** Shared token-bag → output projection added to both towers (null for a model without text). */
+    final Linear textSkip;
 
     TwoTowerBlock(ModelConfig config) {
         super(VERSION);
@@ -55,6 +57,9 @@ final class TwoTowerBlock extends AbstractBlock {
                 : null;
         sequence = config.hasSequenceTower()
                 ? addChildBlock("sequence", new SequenceEncoder(config.historyLength(), e, config.sequence()))
+                : null;
+        textSkip = config.hasText()
+                ? addChildBlock("textSkip", Linear.builder().setUnits(config.dim()).optBias(false).build())
                 : null;
     }
 
@@ -95,6 +100,9 @@ final class TwoTowerBlock extends AbstractBlock {
         userOut.initialize(manager, dataType, new Shape(1, config.hidden()));
         if (itemSkip != null) {
             itemSkip.initialize(manager, dataType, new Shape(1, config.embeddingDim()));
+        }
+        if (textSkip != null) {
+            textSkip.initialize(manager, dataType, new Shape(1, config.embeddingDim()));
         }
         if (sequence != null) {
             sequence.initialize(manager, dataType, new Shape(1, config.historyLength(), config.embeddingDim()));

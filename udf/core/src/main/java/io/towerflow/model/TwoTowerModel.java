@@ -134,6 +134,9 @@ public final class TwoTowerModel implements AutoCloseable {
         if (b.itemSkip != null) {
             expectLinear(b.itemSkip, c.dim(), e);
         }
+        if (b.textSkip != null) {
+            expectLinear(b.textSkip, c.dim(), e);
+        }
         if (b.sequence != null) {
             expect(b.sequence.positionParameter(), new Shape(c.historyLength(), e));
             for (Linear l : b.sequence.linears()) {
@@ -270,7 +273,7 @@ public final class TwoTowerModel implements AutoCloseable {
         NDArray x = titleBags == null
                 ? itemEmbeddings.concat(categoryEmbeddings, 1)
                 : NDArrays.concat(new NDList(itemEmbeddings, categoryEmbeddings, titleBags), 1);
-        return output(mlp(block.itemHidden, block.itemOut, x, training), itemEmbeddings, training);
+        return output(mlp(block.itemHidden, block.itemOut, x, training), itemEmbeddings, titleBags, training);
     }
 
     /**
@@ -309,14 +312,14 @@ public final class TwoTowerModel implements AutoCloseable {
         long b = weights.getShape().get(0);
         NDArray userInput = queryBags == null ? userEmbeddings : userEmbeddings.concat(queryBags, 1);
         if (block.sequence != null) {
-            return sequenceTower(historyItems.add(historyCategories), weights, userInput, training);
+            return sequenceTower(historyItems.add(historyCategories), weights, userInput, queryBags, training);
         }
         NDArray pooled = weights.batchMatMul(historyItems); // [b, P, E]
         NDArray pooledItems = pooled.reshape(b, -1); // [b, P*E]
         NDArray pooledCategories = weights.batchMatMul(historyCategories).reshape(b, -1);
         NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userInput), 1);
         NDArray o = mlp(block.userHidden, block.userOut, x, training);
-        return output(o, block.itemSkip == null ? null : pooled.get(":, -1, :"), training);
+        return output(o, block.itemSkip == null ? null : pooled.get(":, -1, :"), queryBags, training);
     }
 
     /**
@@ -325,13 +328,14 @@ public final class TwoTowerModel implements AutoCloseable {
      * sits at position N − 1, encoded ({@link SequenceEncoder}); the newest position ⊕ the user-id
      * embedding → MLP, plus the shared item skip of the newest item when the model has it.
      */
-    private NDArray sequenceTower(NDArray history, NDArray alignment, NDArray userEmbeddings, boolean training) {
+    private NDArray sequenceTower(NDArray history, NDArray alignment, NDArray userEmbeddings, NDArray queryBags,
+            boolean training) {
         NDArray x = alignment.batchMatMul(history); // [b, N, E], padding first
         NDArray valid = alignment.sum(new int[] {2}); // [b, N]
         NDArray h = block.sequence.encode(parameterStore, x, valid, training);
         NDArray latest = h.get(":, -1, :").mul(valid.get(":, -1:")); // zero for a user without history
         NDArray o = mlp(block.userHidden, block.userOut, latest.concat(userEmbeddings, 1), training);
-        return output(o, block.itemSkip == null ? null : x.get(":, -1, :"), training);
+        return output(o, block.itemSkip == null ? null : x.get(":, -1, :"), queryBags, training);
     }
 
     private NDArray mlp(Linear hidden, Linear out, NDArray x, boolean training) {
@@ -341,12 +345,17 @@ public final class TwoTowerModel implements AutoCloseable {
 
     /**
      * A tower's output: the MLP's, plus the shared projection of item embeddings (the item's own,
-     * or the user's short-term pooled ones) when the model has it, L2-normalised.
+     * or the user's short-term pooled ones) when the model has it, plus the shared projection T of
+     * token bags (the item's title, the user's queries) in a model with text, L2-normalised: the
+     * score then holds a direct query-to-title term.
      */
-    private NDArray output(NDArray mlpOut, NDArray itemEmbeddings, boolean training) {
+    private NDArray output(NDArray mlpOut, NDArray itemEmbeddings, NDArray textBags, boolean training) {
         NDArray o = mlpOut;
         if (block.itemSkip != null && itemEmbeddings != null) {
             o = o.add(block.itemSkip.forward(parameterStore, new NDList(itemEmbeddings), training).singletonOrThrow());
+        }
+        if (block.textSkip != null && textBags != null) {
+            o = o.add(block.textSkip.forward(parameterStore, new NDList(textBags), training).singletonOrThrow());
         }
         return o.normalize(2, 1, NORM_EPS);
     }
@@ -419,7 +428,8 @@ public final class TwoTowerModel implements AutoCloseable {
     /** Weights and biases of both MLPs (what dense Adam updates). */
     List<Parameter> denseParameters() {
         List<Parameter> out = new ArrayList<>();
-        for (Linear l : new Linear[] {block.itemHidden, block.itemOut, block.userHidden, block.userOut, block.itemSkip}) {
+        for (Linear l : new Linear[] {block.itemHidden, block.itemOut, block.userHidden, block.userOut, block.itemSkip,
+                block.textSkip}) {
             if (l == null) {
                 continue;
             }
