@@ -48,10 +48,10 @@ public final class SearchEvaluation {
         public String toString() {
             return String.format(Locale.ROOT,
                     "search (%d users, top-%d): category share after a search %.3f with the query, %.3f without;"
-                            + " HR@%d of the next act %.3f with, %.3f without (%.2f x); cold items (%d cases): HR@%d"
+                            + " HR@%d of the next act %.3f with, %.3f without; cold items (%d cases): HR@%d"
                             + " %.3f with titles, %.3f id only",
                     users, topK, shareWithQuery, shareWithoutQuery, topK, hrWithQuery, hrWithoutQuery,
-                    hrWithQuery / Math.max(1e-9, hrWithoutQuery), coldCases, topK, coldWithTitle, coldIdOnly);
+                    coldCases, topK, coldWithTitle, coldIdOnly);
         }
     }
 
