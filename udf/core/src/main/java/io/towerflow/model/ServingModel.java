@@ -99,14 +99,16 @@ public final class ServingModel implements AutoCloseable {
                 int[] items = new int[to - from];
                 int[] cats = new int[to - from];
                 int[][] titles = c.hasText() ? new int[to - from][] : null;
+                float[] idKeep = c.hasText() ? new float[to - from] : null; // never seen in training: no id row
                 for (int i = from; i < to; i++) {
                     items[i - from] = IdHashing.bucket(catalogue.itemId(i), c.itemBuckets());
                     cats[i - from] = IdHashing.bucket(catalogue.categoryId(i), c.categoryBuckets());
                     if (titles != null) {
                         titles[i - from] = TextTokens.buckets(catalogue.title(i), c.text().buckets(), c.text().maxTokens());
+                        idKeep[i - from] = catalogue.count(i) > 0 ? 1f : 0f;
                     }
                 }
-                parts.add(model.itemVectors(tmp, items, cats, titles));
+                parts.add(model.itemVectors(tmp, items, cats, titles, idKeep));
             }
             NDArray matrix = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
             matrix.attach(owner);

@@ -217,10 +217,22 @@ public final class TwoTowerModel implements AutoCloseable {
      * ignores them; a model with text reads a missing title as an empty bag.
      */
     public NDArray itemVectors(NDManager manager, int[] itemRows, int[] categoryRows, int[][] titles) {
+        return itemVectors(manager, itemRows, categoryRows, titles, null);
+    }
+
+    /**
+     * Item vectors as {@link #itemVectors(NDManager, int[], int[], int[][])}, with each item's id
+     * embedding multiplied by {@code idKeep} (null: all 1): a model with text reads an item never
+     * seen in training (count 0) by category and title alone, as it learnt to under id dropout.
+     */
+    public NDArray itemVectors(NDManager manager, int[] itemRows, int[] categoryRows, int[][] titles, float[] idKeep) {
         if (itemRows.length != categoryRows.length || (titles != null && titles.length != itemRows.length)) {
             throw new IllegalArgumentException("itemRows, categoryRows and titles differ in length");
         }
         NDArray items = lookup(manager, block.itemTable.getArray(), itemRows, itemRows.length, null);
+        if (idKeep != null) {
+            items = items.mul(manager.create(idKeep, new Shape(idKeep.length, 1)));
+        }
         NDArray cats =
                 lookup(manager, block.categoryTable.getArray(), categoryRows, categoryRows.length, null);
         NDArray titleBag = null;

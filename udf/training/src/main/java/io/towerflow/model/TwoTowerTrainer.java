@@ -43,6 +43,12 @@ import java.util.function.IntPredicate;
  * sub-manager and an {@link NDScope}, so nothing accumulates across steps.
  */
 public final class TwoTowerTrainer {
+    /**
+     * With text, the share of item columns whose id embedding is dropped in a step, so that the
+     * item tower learns to place an item by category and title alone (how it serves items never
+     * seen in training).
+     */
+    static final double ID_DROPOUT = 0.2;
     /** A logit this low is a masked entry (exp underflows to 0). */
     private static final float MASKED = -1e4f;
 
@@ -514,8 +520,12 @@ public final class TwoTowerTrainer {
                 NDArray queryBags = tokens == null ? null : batch.user.queries.pooled(sm, tokenLeaf, b, e);
                 NDArray titleBags = tokens == null ? null : batch.titles.pooled(sm, tokenLeaf, columns, e);
                 NDArray u = model.userTower(histItems, histCats, weights, userEmb, queryBags, true);
+                NDArray columnIds = TwoTowerModel.lookup(sm, itemLeaf, batch.targetItem, columns, null);
+                if (tokens != null) { // id dropout: the tower learns to place an item by category and title
+                    columnIds = columnIds.mul(sm.create(Arrays.copyOf(batch.idKeep, columns), new Shape(columns, 1)));
+                }
                 NDArray v = model.itemTower(
-                        TwoTowerModel.lookup(sm, itemLeaf, batch.targetItem, columns, null),
+                        columnIds,
                         TwoTowerModel.lookup(sm, catLeaf, batch.targetCategory, columns, null),
                         titleBags,
                         true);
@@ -566,9 +576,14 @@ public final class TwoTowerTrainer {
         final TokenBags titles;
         private final Text text;
         private final int[] queryIndex;
+        /** Per column, 0 where the id embedding is dropped (a share {@link #ID_DROPOUT} of them, with text). */
+        final float[] idKeep;
+        private final Random dropout;
 
         Batch(int capacity, int uniformNegatives, int historyLength, Text text) {
             this.text = text;
+            this.idKeep = new float[capacity + uniformNegatives];
+            this.dropout = new Random(options.seed() ^ 0x1DD0L);
             this.titles = text == null ? null : new TokenBags(capacity + uniformNegatives, text.config.maxTokens());
             this.queryIndex = text == null ? null : new int[text.config.queries()];
             user = new UserBatch(capacity, historyLength, text == null ? null : text.config);
@@ -621,6 +636,7 @@ public final class TwoTowerTrainer {
         /** Column {@code column}'s title bag: the dense item's title tokens as local rows. */
         private void putTitle(int column, int dense) {
             if (text != null) {
+                idKeep[column] = dropout.nextDouble() < ID_DROPOUT ? 0f : 1f;
                 titles.putOne(column, localTokens(text.titles[dense]));
             }
         }
