@@ -5,6 +5,7 @@ import io.towerflow.cli.PrintingCommand;
 import io.towerflow.devkit.eval.IntentShift;
 import io.towerflow.devkit.eval.OracleRanker;
 import io.towerflow.devkit.eval.Plots;
+import io.towerflow.devkit.eval.SearchEvaluation;
 import io.towerflow.eval.CoOccurrenceRanker;
 import io.towerflow.eval.EvalCase;
 import io.towerflow.eval.LeaveOneOutSplit;
@@ -73,6 +74,10 @@ public final class EvaluateCommand extends PrintingCommand {
     /** Longest list scored (the largest K of the table). */
     static final int MAX_K = 50;
     static final int TOP_K = 20;
+    /** With searches: every this many items one is cold (never in training; title and category only). */
+    static final int COLD_EVERY = 50;
+    /** Users whose history a planted search follows. */
+    static final int SEARCH_USERS = 200;
 
     @Mixin
     final Options options = new Options();
@@ -135,6 +140,10 @@ public final class EvaluateCommand extends PrintingCommand {
                 throw new IllegalArgumentException("--test-events, --max-test-users and --intent-shift-events must be > 0,"
                         + " --intent-shift-users >= 0");
             }
+            if (train.synthetic && train.searchRate > 0) {
+                train.coldEvery = COLD_EVERY;
+                train.coldKeepLast = testEvents;
+            }
             if (model != null && train.parent != null) {
                 throw new IllegalArgumentException("give --model (evaluate a version) or --parent (train from one), not both");
             }
@@ -196,6 +205,9 @@ public final class EvaluateCommand extends PrintingCommand {
             TemporalSplit split = TemporalSplit.of(all, o.testEvents, o.excludeSeen, o.maxTestUsers, t.recipe.seed());
             train = split.train();
             catalogue = train.catalogue();
+            if (t.coldEvery > 0) {
+                catalogue = catalogue.plus(coldItems(new SyntheticGenerator(t.syntheticConfig()), t.coldEvery));
+            }
             cases = split.cases();
             testUsers = split.testUsers();
             out.printf(Locale.ROOT, "split: %,d training events; %,d users with %d held-out events each, %,d evaluated;"
@@ -241,13 +253,18 @@ public final class EvaluateCommand extends PrintingCommand {
                     shift = intentShift(o, evaluated, model, catalogue, train, serving, generator, cases);
                     out.println(shift);
                 }
+                SearchEvaluation.Result search = null;
+                if (generator != null && t.searchRate > 0 && evaluated == null && config.hasText() && loo == null) {
+                    search = search(o, model, train, catalogue, serving, generator, cases, out);
+                    out.println(search);
+                }
                 Map<String, Double> metrics = manifestMetrics(trained, results, shift, cases.size());
                 if (t.outGiven && evaluated == null) {
                     TrainCommand.writeVersion(t.out, t.version, parent, model, repeat, train, catalogue, metrics, out);
                 }
                 if (t.summaryJson != null) {
                     writeSummary(o, source, testUsers, cases.size(), train.size(), catalogue, trained, results, shift,
-                            t.summaryJson);
+                            search, t.summaryJson);
                     out.println("summary " + t.summaryJson);
                 }
                 if (o.plots != null) {
@@ -347,7 +364,7 @@ public final class EvaluateCommand extends PrintingCommand {
 
     private static void writeSummary(Options o, Map<String, Object> source, int testUsers, int evaluatedUsers,
             int trainingEvents, ItemCatalogue catalogue, TrainCommand.Fitted fitted, List<MethodResult> results,
-            IntentShift.Result shift, Path file) throws IOException {
+            IntentShift.Result shift, SearchEvaluation.Result search, Path file) throws IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode s = mapper.createObjectNode();
         s.put("dataset", o.name);
@@ -396,7 +413,61 @@ public final class EvaluateCommand extends PrintingCommand {
             is.put("realtimeReached", shift.realtimeReached());
             is.put("staleReached", shift.staleReached());
         }
+        if (search != null) {
+            ObjectNode se = s.putObject("search");
+            se.put("users", search.users());
+            se.put("coldCases", search.coldCases());
+            ObjectNode share = se.putObject("categoryShareAfterSearch");
+            share.put("withQuery", search.shareWithQuery());
+            share.put("withoutQuery", search.shareWithoutQuery());
+            ObjectNode hr = se.putObject("hrAfterSearch");
+            hr.put("withQuery", search.hrWithQuery());
+            hr.put("withoutQuery", search.hrWithoutQuery());
+            ObjectNode cold = se.putObject("coldItemHR@" + TOP_K);
+            cold.put("withTitle", search.coldWithTitle());
+            cold.put("idOnly", search.coldIdOnly());
+        }
         TrainCommand.writeJson(mapper, s, file);
+    }
+
+    /** The cold items of a generator's catalogue, with category and title, count 0. */
+    static ItemCatalogue coldItems(SyntheticGenerator g, int coldEvery) {
+        List<String> ids = new ArrayList<>();
+        for (int item = 1; item <= g.config().items; item++) {
+            if (SearchEvaluation.isCold(item, coldEvery)) {
+                ids.add(Integer.toString(item));
+            }
+        }
+        String[] cats = ids.stream().map(g::categoryOf).toArray(String[]::new);
+        String[] titles = ids.stream().map(g::title).toArray(String[]::new);
+        return new ItemCatalogue(ids.toArray(new String[0]), cats, new long[ids.size()], titles);
+    }
+
+    /**
+     * Trains the same recipe without text on the same events, writes both versions to a scratch
+     * directory and measures them ({@link SearchEvaluation}).
+     */
+    private static SearchEvaluation.Result search(Options o, TwoTowerModel model, TrainingExamples train,
+            ItemCatalogue catalogue, ServingModel serving, SyntheticGenerator generator, List<EvalCase> cases,
+            PrintStream out) throws Exception {
+        TrainCommand.Options t = o.train;
+        out.println("search: training the same recipe without text");
+        Path scratch = Files.createTempDirectory("towerflow-search-");
+        PrintStream quiet = new PrintStream(PrintStream.nullOutputStream());
+        try (TwoTowerModel plain = TrainCommand.newModel(t, model.config().withText(null), null, quiet)) {
+            TrainCommand.Fitted fitted = TrainCommand.fit(t, plain, train, quiet, null);
+            RepeatBoost boost = fitted.boost(t, null);
+            try (ServingModel plainServing = ServingModel.ofUnsaved(t.version + "-notext", plain, catalogue, boost)) {
+                Path withText = TrainCommand.writeVersion(scratch, t.version, null, model, serving.repeat(), train,
+                        catalogue, Map.of(), quiet);
+                Path withoutText = TrainCommand.writeVersion(scratch, t.version + "-notext", null, plain, boost, train,
+                        catalogue, Map.of(), quiet);
+                return SearchEvaluation.measure(withText, serving, withoutText, plainServing, generator, cases,
+                        SEARCH_USERS, t.coldEvery, TOP_K, t.recipe.seed());
+            }
+        } finally {
+            ModelArtifacts.deleteRecursively(scratch);
+        }
     }
 
     private static void writePlots(Options o, List<double[]> lossCurve, List<MethodResult> results, PrintStream out)

@@ -4,6 +4,7 @@ import io.towerflow.cli.Cli;
 import io.towerflow.cli.EarlyStoppingOptions;
 import io.towerflow.cli.PrintingCommand;
 import io.towerflow.cli.RecipeOptions;
+import io.towerflow.devkit.eval.SearchEvaluation;
 import io.towerflow.eval.EventFiles;
 import io.towerflow.model.Evaluation;
 import io.towerflow.model.IdHashing;
@@ -15,12 +16,14 @@ import io.towerflow.model.ModelManifest;
 import io.towerflow.model.RepeatBoost;
 import io.towerflow.model.RepeatBoostFit;
 import io.towerflow.model.SequenceTowerConfig;
+import io.towerflow.model.TextConfig;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.TrainingExamples;
 import io.towerflow.model.TrainingRecipe;
 import io.towerflow.model.TwoTowerModel;
 import io.towerflow.model.TwoTowerTrainer;
 import io.towerflow.operators.DjlRuntime;
+import io.towerflow.records.BehaviorEvent;
 import io.towerflow.synthetic.SyntheticGenerator;
 
 import ai.djl.Device;
@@ -53,6 +56,10 @@ import java.util.function.Consumer;
 /**
  * Trains a two-tower model version offline and writes it to {@code model-artifacts/<version>/}
  * ({@code deploy/local/towerflow train --help} lists the options and their defaults).
+ *
+ * {@code --search-rate R} makes R of the synthetic events query-only searches and gives the items
+ * titles; it also turns on the model's text features ({@link TextConfig}, a token table of
+ * {@code --text-buckets} rows, 65,536 by default), which {@code --text-buckets 0} turns off.
  *
  * Events come from a file ({@link EventFiles}: Taobao UserBehavior CSV, JSON lines or MovieLens
  * ratings; bad lines are counted and skipped) or from {@link SyntheticGenerator} (--max-events,
@@ -191,6 +198,23 @@ public final class TrainCommand extends PrintingCommand {
         @Option(names = "--synthetic-categories", paramLabel = "N", description = "Synthetic categories (default: ${DEFAULT-VALUE}).")
         int syntheticCategories = new SyntheticGenerator.Config().categories;
 
+        @Option(names = "--search-rate", paramLabel = "R",
+                description = "Synthetic data: the share of events that are query-only searches, in [0, 1); the items get"
+                        + " titles and the model text features (default: ${DEFAULT-VALUE}).")
+        double searchRate;
+
+        @Option(names = "--text-buckets", paramLabel = "N",
+                description = "Rows of the token table of a model with text; 0: no text (default: 65,536 when"
+                        + " --search-rate > 0, else none).")
+        Integer textBuckets;
+
+        /**
+         * Synthetic data (set by evaluate): every this many items one is cold, its events dropped
+         * except among each user's last {@link #coldKeepLast} (the test events); 0: none.
+         */
+        int coldEvery;
+        int coldKeepLast;
+
         /** K of the held-out hit rate ({@code train --eval-k}). */
         int evalK = 20;
         /** The training recipe the flags give (set by {@link #validate}). */
@@ -238,6 +262,12 @@ public final class TrainCommand extends PrintingCommand {
             number("--recent-half-life", recentHalfLife, true);
             number("--temperature", temperature, false);
             number("--sequence-dropout", sequenceDropout, true);
+            if (searchRate < 0 || searchRate >= 1) {
+                throw new IllegalArgumentException("--search-rate must be in [0, 1), got " + searchRate);
+            }
+            if (textBuckets != null && textBuckets < 0) {
+                throw new IllegalArgumentException("--text-buckets must be at least 0, got " + textBuckets);
+            }
             if (userTower != null && !userTower.equals(ModelConfig.POOLED) && !userTower.equals(ModelConfig.SEQUENCE)) {
                 throw new IllegalArgumentException("--user-tower must be pooled or sequence, got " + userTower);
             }
@@ -304,6 +334,11 @@ public final class TrainCommand extends PrintingCommand {
             if (temperature != null) {
                 c = c.withTemperature(temperature);
             }
+            if (textBuckets == null ? searchRate > 0 : textBuckets > 0) {
+                TextConfig d = TextConfig.DEFAULTS;
+                c = c.withText(new TextConfig(textBuckets == null ? d.buckets() : textBuckets, d.maxTokens(), d.queries(),
+                        d.queryHalfLifeEvents()));
+            }
             return ModelConfig.SEQUENCE.equals(userTower) ? c.withSequenceTower(sequence) : c;
         }
 
@@ -313,6 +348,7 @@ public final class TrainCommand extends PrintingCommand {
             cfg.items = syntheticItems;
             cfg.categories = syntheticCategories;
             cfg.seed = recipe.seed();
+            cfg.searchRate = searchRate;
             return cfg;
         }
 
@@ -431,7 +467,12 @@ public final class TrainCommand extends PrintingCommand {
             SyntheticGenerator.Config cfg = o.syntheticConfig();
             SyntheticGenerator generator = new SyntheticGenerator(cfg);
             long count = o.syntheticEvents();
-            all = TrainingExamples.fromEvents(() -> generator.events(count), historyLength);
+            all = TrainingExamples.fromEvents(o.coldEvery > 0 ? withoutColdHistory(generator, count, o)
+                    : () -> generator.events(count), historyLength);
+            if (cfg.searchRate > 0) {
+                all = all.withTitles(generator::title);
+                source.put("searchRate", cfg.searchRate);
+            }
             source.put("synthetic", true);
             source.put("users", cfg.users);
             source.put("items", cfg.items);
@@ -457,6 +498,54 @@ public final class TrainCommand extends PrintingCommand {
             throw new IllegalArgumentException("no events to train on");
         }
         return all;
+    }
+
+    /**
+     * The generator's events without those on cold items ({@link SearchEvaluation#isCold}) except
+     * among each user's last {@code coldKeepLast} item events: those items never occur in the
+     * training part of a temporal split and stay test targets. Two passes over the seeded stream.
+     */
+    static Iterable<BehaviorEvent> withoutColdHistory(SyntheticGenerator generator, long count, Options o) {
+        int[] total = new int[generator.config().users + 1];
+        generator.events(count).forEachRemaining(e -> {
+            if (e.itemId != null) {
+                total[Integer.parseInt(e.userId)]++;
+            }
+        });
+        return () -> {
+            int[] seen = new int[total.length];
+            java.util.Iterator<BehaviorEvent> all = generator.events(count);
+            return new java.util.Iterator<>() {
+                BehaviorEvent next = advance();
+
+                private BehaviorEvent advance() {
+                    while (all.hasNext()) {
+                        BehaviorEvent e = all.next();
+                        if (e.itemId == null) {
+                            return e;
+                        }
+                        int u = Integer.parseInt(e.userId);
+                        boolean last = ++seen[u] > total[u] - o.coldKeepLast;
+                        if (last || !SearchEvaluation.isCold(Integer.parseInt(e.itemId), o.coldEvery)) {
+                            return e;
+                        }
+                    }
+                    return null;
+                }
+
+                @Override
+                public boolean hasNext() {
+                    return next != null;
+                }
+
+                @Override
+                public BehaviorEvent next() {
+                    BehaviorEvent e = next;
+                    next = advance();
+                    return e;
+                }
+            };
+        };
     }
 
     /** A fresh model for {@code config}, or the parent's parameters for a warm start. */

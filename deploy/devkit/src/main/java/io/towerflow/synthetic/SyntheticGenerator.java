@@ -74,6 +74,12 @@ public final class SyntheticGenerator {
          * popularity within categories rotates); 0 = none, the stationary world.
          */
         public long driftEvery = 0;
+        /**
+         * Share of events that are searches (0: none, the stream of before): the session jumps to
+         * a random category, the search carries a query from that category's vocabulary (see
+         * {@link #query}) and no item, and the session's next acts follow that category.
+         */
+        public double searchRate = 0;
     }
 
     /** Exponent of the global popularity of noise items. */
@@ -307,6 +313,74 @@ public final class SyntheticGenerator {
         return skewedProbability(item - 1, GLOBAL_SKEW, cfg.items);
     }
 
+    // ------------------------------------------------------------------ text
+
+    /** Words of a category's vocabulary; every fifth category speaks Chinese (two Han characters a word). */
+    static final int WORDS_PER_CATEGORY = 4;
+    private static final String[] SYLLABLES = {"ka", "lo", "mi", "ten", "ru", "sa", "vo", "ne", "pi", "dor",
+        "ga", "lu", "zen", "fa", "ri", "mo", "ta", "ke", "shi", "bel", "an", "ox", "qu", "wy"};
+
+    /** The {@code k}-th word of category {@code c} ({@code k >= WORDS_PER_CATEGORY}: its taste words). */
+    public String word(int category, int k) {
+        long h = mix(cfg.seed * 0x2545F4914F6CDD1DL + category * 1_000_003L + k);
+        StringBuilder w = new StringBuilder();
+        if (category % 5 == 0) {
+            for (int i = 0; i < 2; i++, h >>>= 16) {
+                w.appendCodePoint(0x4E00 + (int) Math.floorMod(h, 20_000L));
+            }
+        } else {
+            for (int i = 0; i < 3; i++, h >>>= 8) {
+                w.append(SYLLABLES[(int) Math.floorMod(h, (long) SYLLABLES.length)]);
+            }
+        }
+        return w.toString();
+    }
+
+    /** The word of a taste group in a category. */
+    public String tasteWord(int category, int group) {
+        return word(category, WORDS_PER_CATEGORY + group);
+    }
+
+    /** An item's title: two words of its category and the word of its taste group. */
+    public String title(int item) {
+        int c = categoryOf(item);
+        int r = rankOf(item);
+        int a = (int) Math.floorMod(mix(item * 0x9E3779B97F4A7C15L + cfg.seed), (long) WORDS_PER_CATEGORY);
+        return word(c, a) + " " + word(c, (a + 1 + r % (WORDS_PER_CATEGORY - 1)) % WORDS_PER_CATEGORY)
+                + " " + tasteWord(c, r % tastes);
+    }
+
+    /** The title of an item id made by this generator. */
+    public String title(String itemId) {
+        return title(Integer.parseInt(itemId));
+    }
+
+    /**
+     * A search for {@code category}: one or two of its words, half the time the word of the
+     * user's taste group there; with probability 0.15 a typo (two neighbouring characters of one
+     * word swapped), with 0.1 a word of another category mixed in (a mixed intent).
+     */
+    public String query(int user, int category, SplittableRandom rnd) {
+        List<String> words = new ArrayList<>();
+        words.add(word(category, rnd.nextInt(WORDS_PER_CATEGORY)));
+        if (rnd.nextBoolean()) {
+            words.add(word(category, rnd.nextInt(WORDS_PER_CATEGORY)));
+        }
+        if (rnd.nextBoolean()) {
+            words.add(tasteWord(category, taste(user, category)));
+        }
+        if (rnd.nextDouble() < 0.1) {
+            words.add(word((category + 1 + rnd.nextInt(cfg.categories - 1)) % cfg.categories, rnd.nextInt(WORDS_PER_CATEGORY)));
+        }
+        if (rnd.nextDouble() < 0.15) {
+            int i = rnd.nextInt(words.size());
+            String w = words.get(i);
+            int j = rnd.nextInt(w.length() - 1);
+            words.set(i, w.substring(0, j) + w.charAt(j + 1) + w.charAt(j) + w.substring(j + 2));
+        }
+        return String.join(" ", words);
+    }
+
     // ------------------------------------------------------------------ the oracle
 
     /**
@@ -440,6 +514,9 @@ public final class SyntheticGenerator {
                 s.category = otherCategory(s.category);
                 s.shiftAt = -1;
             }
+            if (cfg.searchRate > 0 && rnd.nextDouble() < cfg.searchRate) {
+                return search(s, slot, epoch);
+            }
             BehaviorEvent e = new BehaviorEvent();
             e.userId = Integer.toString(s.user);
             int item = rnd.nextDouble() < cfg.noise ? popularItem(rnd) : itemIn(s.user, s.category, epoch, rnd);
@@ -459,6 +536,23 @@ public final class SyntheticGenerator {
             }
             emitted++;
             return new Labeled(e, state);
+        }
+
+        /** A query-only search that moves the session to a random category for at least 3 more acts. */
+        private Labeled search(Session s, int slot, int epoch) {
+            s.category = otherCategory(s.category);
+            s.shiftAt = -1;
+            s.remaining = Math.max(s.remaining, 4);
+            BehaviorEvent e = new BehaviorEvent();
+            e.userId = Integer.toString(s.user);
+            e.action = Action.SEARCH;
+            e.query = query(s.user, s.category, rnd);
+            clock += 1 + (long) (-Math.log(1 - rnd.nextDouble()) * cfg.meanGapMs);
+            e.ts = clock;
+            e.sessionId = e.userId + "-" + s.id;
+            s.remaining--;
+            emitted++;
+            return new Labeled(e, new UserState(s.user, s.category, s.remaining, s.shiftAt, epoch));
         }
 
         private Session newSession(int epoch) {

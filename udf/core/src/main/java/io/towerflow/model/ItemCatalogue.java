@@ -20,17 +20,28 @@ import java.util.Set;
  * The items a model version knows: id, category (may be null) and how often the item was acted on
  * in the training data (popularity, and the sampling probability of the logQ correction). Stored
  * as {@code items.csv} with header {@code itemId,categoryId,count}; fields holding a comma, quote
- * or line break are quoted as in RFC 4180, an absent category is an empty field.
+ * or line break are quoted as in RFC 4180, an absent category is an empty field. A catalogue whose
+ * items have titles (the input of a model with text, see {@link TextConfig}) has a fourth column,
+ * {@code itemId,categoryId,count,title}; an absent title is an empty field.
  */
 public final class ItemCatalogue {
     public static final String HEADER = "itemId,categoryId,count";
+    public static final String HEADER_WITH_TITLES = "itemId,categoryId,count,title";
 
     private final String[] itemIds;
     private final String[] categoryIds;
     private final long[] counts;
+    /** Null when no item has a title. */
+    private final String[] titles;
 
     public ItemCatalogue(String[] itemIds, String[] categoryIds, long[] counts) {
-        if (itemIds.length != categoryIds.length || itemIds.length != counts.length) {
+        this(itemIds, categoryIds, counts, null);
+    }
+
+    /** A catalogue with item titles ({@code titles} may be null, or hold nulls for items without one). */
+    public ItemCatalogue(String[] itemIds, String[] categoryIds, long[] counts, String[] titles) {
+        if (itemIds.length != categoryIds.length || itemIds.length != counts.length
+                || (titles != null && titles.length != itemIds.length)) {
             throw new IllegalArgumentException("catalogue columns differ in length");
         }
         Set<String> seen = new HashSet<>();
@@ -48,6 +59,26 @@ public final class ItemCatalogue {
         this.itemIds = itemIds.clone();
         this.categoryIds = categoryIds.clone();
         this.counts = counts.clone();
+        this.titles = titles == null || Arrays.stream(titles).allMatch(t -> t == null || t.isBlank()) ? null : titles.clone();
+    }
+
+    /** The item's title; null when it has none. */
+    public String title(int i) {
+        return titles == null || titles[i] == null || titles[i].isBlank() ? null : titles[i];
+    }
+
+    /** Whether any item has a title. */
+    public boolean hasTitles() {
+        return titles != null;
+    }
+
+    /** The same items with the titles {@code titleOf} gives for their ids (null: none). */
+    public ItemCatalogue withTitles(java.util.function.Function<String, String> titleOf) {
+        String[] t = new String[itemIds.length];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = titleOf.apply(itemIds[i]);
+        }
+        return new ItemCatalogue(itemIds, categoryIds, counts, t);
     }
 
     public int size() {
@@ -97,9 +128,11 @@ public final class ItemCatalogue {
         List<String> ids = new ArrayList<>(List.of(itemIds));
         List<String> cats = new ArrayList<>(Arrays.asList(categoryIds));
         List<Long> cnt = new ArrayList<>(itemIds.length + more.size());
+        List<String> tit = new ArrayList<>(itemIds.length + more.size());
         for (int i = 0; i < itemIds.length; i++) {
             row.put(itemIds[i], i);
             cnt.add(counts[i]);
+            tit.add(title(i));
         }
         for (int j = 0; j < more.size(); j++) {
             Integer i = row.get(more.itemIds[j]);
@@ -108,20 +141,24 @@ public final class ItemCatalogue {
                 ids.add(more.itemIds[j]);
                 cats.add(more.categoryIds[j]);
                 cnt.add(more.counts[j]);
+                tit.add(more.title(j));
             } else {
                 cnt.set(i, cnt.get(i) + more.counts[j]);
                 if (more.categoryIds[j] != null) {
                     cats.set(i, more.categoryIds[j]);
                 }
+                if (more.title(j) != null) {
+                    tit.set(i, more.title(j));
+                }
             }
         }
         return new ItemCatalogue(ids.toArray(new String[0]), cats.toArray(new String[0]),
-                cnt.stream().mapToLong(Long::longValue).toArray());
+                cnt.stream().mapToLong(Long::longValue).toArray(), tit.toArray(new String[0]));
     }
 
-    /** The same items and categories with every count 0 (candidates that add no popularity). */
+    /** The same items, categories and titles with every count 0 (candidates that add no popularity). */
     public ItemCatalogue withoutCounts() {
-        return new ItemCatalogue(itemIds, categoryIds, new long[itemIds.length]);
+        return new ItemCatalogue(itemIds, categoryIds, new long[itemIds.length], titles);
     }
 
     public void write(Path file) throws IOException {
@@ -132,7 +169,7 @@ public final class ItemCatalogue {
 
     public void write(Writer out) throws IOException {
         BufferedWriter w = out instanceof BufferedWriter ? (BufferedWriter) out : new BufferedWriter(out);
-        w.write(HEADER);
+        w.write(titles == null ? HEADER : HEADER_WITH_TITLES);
         w.write('\n');
         for (int i = 0; i < itemIds.length; i++) {
             w.write(quote(itemIds[i]));
@@ -140,6 +177,10 @@ public final class ItemCatalogue {
             w.write(categoryIds[i] == null ? "" : quote(categoryIds[i]));
             w.write(',');
             w.write(Long.toString(counts[i]));
+            if (titles != null) {
+                w.write(',');
+                w.write(title(i) == null ? "" : quote(title(i)));
+            }
             w.write('\n');
         }
         w.flush();
@@ -157,21 +198,26 @@ public final class ItemCatalogue {
         List<String> ids = new ArrayList<>();
         List<String> cats = new ArrayList<>();
         List<Long> counts = new ArrayList<>();
+        List<String> titles = new ArrayList<>();
         List<String> fields = new ArrayList<>();
         int record = 0;
         boolean header = true;
+        int columns = 3;
         while (readRecord(r, fields)) {
             record++;
             if (header) {
-                if (fields.size() != 3 || !String.join(",", fields).equals(HEADER)) {
-                    throw new IOException("items.csv: header must be '" + HEADER + "'");
+                String h = String.join(",", fields);
+                if (!h.equals(HEADER) && !h.equals(HEADER_WITH_TITLES)) {
+                    throw new IOException("items.csv: header must be '" + HEADER + "' or '" + HEADER_WITH_TITLES + "'");
                 }
+                columns = fields.size();
                 header = false;
                 continue;
             }
-            if (fields.size() != 3) {
-                throw new IOException("items.csv record " + record + ": expected 3 fields, got " + fields.size());
+            if (fields.size() != columns) {
+                throw new IOException("items.csv record " + record + ": expected " + columns + " fields, got " + fields.size());
             }
+            titles.add(columns == 4 && !fields.get(3).isEmpty() ? fields.get(3) : null);
             ids.add(fields.get(0));
             cats.add(fields.get(1).isEmpty() ? null : fields.get(1));
             try {
@@ -188,7 +234,8 @@ public final class ItemCatalogue {
             c[i] = counts.get(i);
         }
         try {
-            return new ItemCatalogue(ids.toArray(new String[0]), cats.toArray(new String[0]), c);
+            return new ItemCatalogue(ids.toArray(new String[0]), cats.toArray(new String[0]), c,
+                    titles.toArray(new String[0]));
         } catch (IllegalArgumentException e) {
             throw new IOException("items.csv: " + e.getMessage());
         }

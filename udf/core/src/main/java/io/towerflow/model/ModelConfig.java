@@ -1,6 +1,7 @@
 package io.towerflow.model;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
  * Shapes and hyper-parameters of the two-tower model. Everything needed to rebuild the blocks
@@ -24,6 +25,8 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  *     before there was a choice) or {@value #SEQUENCE} (a causal self-attention encoder that reads
  *     order, shaped by {@code sequence})
  * @param sequence the sequence tower's shape; null for the pooled tower
+ * @param text the query and title features ({@link TextConfig}); null (absent from the manifest,
+ *     as in every version written before they existed) for a model without text
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ModelConfig(
@@ -38,7 +41,8 @@ public record ModelConfig(
         double temperature,
         double recentHalfLifeEvents,
         String userTower,
-        SequenceTowerConfig sequence) {
+        SequenceTowerConfig sequence,
+        @JsonInclude(JsonInclude.Include.NON_NULL) TextConfig text) {
 
     public static final String POOLED = "pooled";
     public static final String SEQUENCE = "sequence";
@@ -94,7 +98,7 @@ public record ModelConfig(
             long recencyHalfLifeMs,
             double temperature) {
         this(dim, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets, historyLength,
-                recencyHalfLifeMs, temperature, 0, POOLED, null);
+                recencyHalfLifeMs, temperature, 0, POOLED, null, null);
     }
 
     /** Whether the user tower is the sequence encoder ({@link #sequence()} gives its shape). */
@@ -105,7 +109,18 @@ public record ModelConfig(
     /** This configuration with the sequence user tower of the given shape. */
     public ModelConfig withSequenceTower(SequenceTowerConfig v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, SEQUENCE, v);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, SEQUENCE, v, text);
+    }
+
+    /** This configuration with the text features {@code v} (null: none). */
+    public ModelConfig withText(TextConfig v) {
+        return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets,
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence, v);
+    }
+
+    /** Whether the towers read queries and titles ({@link #text()} gives their shape). */
+    public boolean hasText() {
+        return text != null;
     }
 
     /** Whether the user tower has the short-term (last few events) pooling. */
@@ -130,47 +145,48 @@ public record ModelConfig(
                 DEFAULT_TEMPERATURE,
                 DEFAULT_RECENT_HALF_LIFE_EVENTS,
                 POOLED,
+                null,
                 null);
     }
 
     public ModelConfig withDim(int v) {
         return new ModelConfig(v, embeddingDim, hidden, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence, text);
     }
 
     public ModelConfig withEmbeddingDim(int v) {
         return new ModelConfig(dim, v, hidden, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence, text);
     }
 
     public ModelConfig withHidden(int v) {
         return new ModelConfig(dim, embeddingDim, v, itemBuckets, categoryBuckets, userBuckets,
-                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence, text);
     }
 
     public ModelConfig withBuckets(int items, int categories, int users) {
         return new ModelConfig(dim, embeddingDim, hidden, items, categories, users,
-                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
+                historyLength, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence, text);
     }
 
     public ModelConfig withHistoryLength(int v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, v, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence);
+                userBuckets, v, recencyHalfLifeMs, temperature, recentHalfLifeEvents, userTower, sequence, text);
     }
 
     public ModelConfig withRecencyHalfLifeMs(long v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, historyLength, v, temperature, recentHalfLifeEvents, userTower, sequence);
+                userBuckets, historyLength, v, temperature, recentHalfLifeEvents, userTower, sequence, text);
     }
 
     public ModelConfig withTemperature(double v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, historyLength, recencyHalfLifeMs, v, recentHalfLifeEvents, userTower, sequence);
+                userBuckets, historyLength, recencyHalfLifeMs, v, recentHalfLifeEvents, userTower, sequence, text);
     }
 
     public ModelConfig withRecentHalfLifeEvents(double v) {
         return new ModelConfig(dim, embeddingDim, hidden, itemBuckets, categoryBuckets,
-                userBuckets, historyLength, recencyHalfLifeMs, temperature, v, userTower, sequence);
+                userBuckets, historyLength, recencyHalfLifeMs, temperature, v, userTower, sequence, text);
     }
 
     private static void require(boolean ok, String message) {

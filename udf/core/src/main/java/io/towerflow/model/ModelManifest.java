@@ -85,7 +85,7 @@ public record ModelManifest(
      * Parses a manifest; any malformation or missing required field is an IOException. A config
      * written before the user tower's short-term channel existed reads as one without it, and one
      * written before the repeat boost as one without that, and one written before the sequence
-     * tower as a pooled one.
+     * tower as a pooled one, and one without {@code text} as a model without text.
      */
     public static ModelManifest fromJson(byte[] json) throws IOException {
         JsonNode tree = MAPPER.readTree(json);
@@ -96,6 +96,9 @@ public record ModelManifest(
         if (tree != null && tree.get("config") instanceof ObjectNode config && !config.has("userTower")) {
             config.put("userTower", ModelConfig.POOLED); // written before the sequence tower
             config.putNull("sequence");
+        }
+        if (tree != null && tree.get("config") instanceof ObjectNode config && !config.has("text")) {
+            config.putNull("text"); // a model without text: every version written before it existed
         }
         if (tree instanceof ObjectNode root && !root.has(REPEAT_FIELD)) {
             root.putNull(REPEAT_FIELD);

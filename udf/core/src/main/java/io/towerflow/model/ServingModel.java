@@ -122,11 +122,17 @@ public final class ServingModel implements AutoCloseable {
                 int to = Math.min(n, from + ITEM_CHUNK);
                 int[] items = new int[to - from];
                 int[] cats = new int[to - from];
+                int[][] titles = c.hasText() ? new int[to - from][] : null;
+                float[] idKeep = c.hasText() ? new float[to - from] : null; // never seen in training: no id row
                 for (int i = from; i < to; i++) {
                     items[i - from] = IdHashing.bucket(catalogue.itemId(i), c.itemBuckets());
                     cats[i - from] = IdHashing.bucket(catalogue.categoryId(i), c.categoryBuckets());
+                    if (titles != null) {
+                        titles[i - from] = TextTokens.buckets(catalogue.title(i), c.text().buckets(), c.text().maxTokens());
+                        idKeep[i - from] = catalogue.count(i) > 0 ? 1f : 0f;
+                    }
                 }
-                parts.add(model.itemVectors(tmp, items, cats));
+                parts.add(model.itemVectors(tmp, items, cats, titles, idKeep));
             }
             NDArray matrix = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
             matrix.attach(owner);
@@ -240,9 +246,9 @@ public final class ServingModel implements AutoCloseable {
         }
         ModelConfig c = model.config();
         int ask = (int) Math.min((long) kk + maxExclude + (withHistory ? c.historyLength() : 0), index.size());
-        UserBatch batch = new UserBatch(users.size(), c.historyLength());
+        UserBatch batch = new UserBatch(users.size(), c.historyLength(), c.text());
         for (UserQuery q : users) {
-            batch.addUser(c, q.userId(), q.itemIds(), q.categoryIds(), q.actions(), q.ts());
+            batch.addUser(c, q.userId(), q.itemIds(), q.categoryIds(), q.actions(), q.ts(), q.queries(), q.queryTs());
         }
         int dim = c.dim();
         List<Candidates> out = new ArrayList<>(users.size());
@@ -456,6 +462,7 @@ public final class ServingModel implements AutoCloseable {
         List<String> ids = new ArrayList<>(n + changes.size());
         List<String> cats = new ArrayList<>(n + changes.size());
         List<Long> counts = new ArrayList<>(n + changes.size());
+        List<String> titles = new ArrayList<>(n + changes.size());
         Set<String> known = new HashSet<>();
         for (int i = 0; i < n; i++) {
             String id = baseCatalogue.itemId(i);
@@ -465,10 +472,12 @@ public final class ServingModel implements AutoCloseable {
                 ids.add(id);
                 cats.add(baseCatalogue.categoryId(i));
                 counts.add(baseCatalogue.count(i));
+                titles.add(baseCatalogue.title(i));
             } else if (change.available) {
                 ids.add(id);
                 cats.add(change.categoryId != null ? change.categoryId : baseCatalogue.categoryId(i));
                 counts.add(baseCatalogue.count(i));
+                titles.add(change.title != null ? change.title : baseCatalogue.title(i));
             }
         }
         for (CatalogueItem c : changes.values()) {
@@ -476,6 +485,7 @@ public final class ServingModel implements AutoCloseable {
                 ids.add(c.itemId);
                 cats.add(c.categoryId);
                 counts.add(0L);
+                titles.add(c.title);
             }
         }
         if (ids.isEmpty()) {
@@ -485,7 +495,8 @@ public final class ServingModel implements AutoCloseable {
                 new ItemCatalogue(
                         ids.toArray(new String[0]),
                         cats.toArray(new String[0]),
-                        counts.stream().mapToLong(Long::longValue).toArray());
+                        counts.stream().mapToLong(Long::longValue).toArray(),
+                        titles.toArray(new String[0]));
         return buildIndex(model, changed, ann, index);
     }
 

@@ -35,6 +35,10 @@ final class TwoTowerBlock extends AbstractBlock {
     final Linear itemSkip;
     /** The sequence user tower's encoder (null for the pooled tower). */
     final SequenceEncoder sequence;
+    /** Hashed query and title tokens (null for a model without text). */
+    final Parameter tokenTable;
+    /** Shared token-bag → output projection added to both towers (null for a model without text). */
+    final Linear textSkip;
 
     TwoTowerBlock(ModelConfig config) {
         super(VERSION);
@@ -43,6 +47,7 @@ final class TwoTowerBlock extends AbstractBlock {
         itemTable = addParameter(table("itemEmbedding", config.itemBuckets(), e));
         categoryTable = addParameter(table("categoryEmbedding", config.categoryBuckets(), e));
         userTable = addParameter(table("userEmbedding", config.userBuckets(), e));
+        tokenTable = config.hasText() ? addParameter(table("tokenEmbedding", config.text().buckets(), e)) : null;
         itemHidden = addChildBlock("itemHidden", Linear.builder().setUnits(config.hidden()).build());
         itemOut = addChildBlock("itemOut", Linear.builder().setUnits(config.dim()).build());
         userHidden = addChildBlock("userHidden", Linear.builder().setUnits(config.hidden()).build());
@@ -52,6 +57,9 @@ final class TwoTowerBlock extends AbstractBlock {
                 : null;
         sequence = config.hasSequenceTower()
                 ? addChildBlock("sequence", new SequenceEncoder(config.historyLength(), e, config.sequence()))
+                : null;
+        textSkip = config.hasText()
+                ? addChildBlock("textSkip", Linear.builder().setUnits(config.dim()).optBias(false).build())
                 : null;
     }
 
@@ -67,9 +75,9 @@ final class TwoTowerBlock extends AbstractBlock {
                 .build();
     }
 
-    /** Width of the item tower's input: item-id ⊕ category embedding. */
+    /** Width of the item tower's input: item-id ⊕ category embedding (⊕ the title's token bag). */
     int itemInputWidth() {
-        return 2 * config.embeddingDim();
+        return (config.hasText() ? 3 : 2) * config.embeddingDim();
     }
 
     /**
@@ -77,10 +85,11 @@ final class TwoTowerBlock extends AbstractBlock {
      * short-term, when the config has that channel) ⊕ user-id embedding.
      */
     int userInputWidth() {
+        int text = config.hasText() ? config.embeddingDim() : 0; // the queries' token bag
         if (config.hasSequenceTower()) {
-            return 2 * config.embeddingDim(); // the encoder's latest position ⊕ user-id embedding
+            return 2 * config.embeddingDim() + text; // the encoder's latest position ⊕ user-id embedding
         }
-        return (config.hasRecentChannel() ? 5 : 3) * config.embeddingDim();
+        return (config.hasRecentChannel() ? 5 : 3) * config.embeddingDim() + text;
     }
 
     @Override
@@ -91,6 +100,9 @@ final class TwoTowerBlock extends AbstractBlock {
         userOut.initialize(manager, dataType, new Shape(1, config.hidden()));
         if (itemSkip != null) {
             itemSkip.initialize(manager, dataType, new Shape(1, config.embeddingDim()));
+        }
+        if (textSkip != null) {
+            textSkip.initialize(manager, dataType, new Shape(1, config.embeddingDim()));
         }
         if (sequence != null) {
             sequence.initialize(manager, dataType, new Shape(1, config.historyLength(), config.embeddingDim()));

@@ -125,12 +125,18 @@ public final class TwoTowerModel implements AutoCloseable {
         expect(b.itemTable, new Shape(c.itemBuckets(), e));
         expect(b.categoryTable, new Shape(c.categoryBuckets(), e));
         expect(b.userTable, new Shape(c.userBuckets(), e));
+        if (b.tokenTable != null) {
+            expect(b.tokenTable, new Shape(c.text().buckets(), e));
+        }
         expectLinear(b.itemHidden, c.hidden(), b.itemInputWidth());
         expectLinear(b.itemOut, c.dim(), c.hidden());
         expectLinear(b.userHidden, c.hidden(), b.userInputWidth());
         expectLinear(b.userOut, c.dim(), c.hidden());
         if (b.itemSkip != null) {
             expectLinear(b.itemSkip, c.dim(), e);
+        }
+        if (b.textSkip != null) {
+            expectLinear(b.textSkip, c.dim(), e);
         }
         if (b.sequence != null) {
             expect(b.sequence.positionParameter(), new Shape(c.historyLength(), e));
@@ -203,13 +209,42 @@ public final class TwoTowerModel implements AutoCloseable {
      * belongs to {@code manager}.
      */
     public NDArray itemVectors(NDManager manager, int[] itemRows, int[] categoryRows) {
-        if (itemRows.length != categoryRows.length) {
-            throw new IllegalArgumentException("itemRows and categoryRows differ in length");
+        return itemVectors(manager, itemRows, categoryRows, null);
+    }
+
+    /**
+     * Item vectors with the items' titles ({@code titles}: token rows per item, see {@link
+     * TokenBags#titleTokens}; null or an empty entry for an item without one). A model without text
+     * ignores them; a model with text reads a missing title as an empty bag.
+     */
+    public NDArray itemVectors(NDManager manager, int[] itemRows, int[] categoryRows, int[][] titles) {
+        return itemVectors(manager, itemRows, categoryRows, titles, null);
+    }
+
+    /**
+     * Item vectors as {@link #itemVectors(NDManager, int[], int[], int[][])}, with each item's id
+     * embedding multiplied by {@code idKeep} (null: all 1): a model with text reads an item never
+     * seen in training (count 0) by category and title alone, as it learnt to under id dropout.
+     */
+    public NDArray itemVectors(NDManager manager, int[] itemRows, int[] categoryRows, int[][] titles, float[] idKeep) {
+        if (itemRows.length != categoryRows.length || (titles != null && titles.length != itemRows.length)) {
+            throw new IllegalArgumentException("itemRows, categoryRows and titles differ in length");
         }
         NDArray items = lookup(manager, block.itemTable.getArray(), itemRows, itemRows.length, null);
+        if (idKeep != null) {
+            items = items.mul(manager.create(idKeep, new Shape(idKeep.length, 1)));
+        }
         NDArray cats =
                 lookup(manager, block.categoryTable.getArray(), categoryRows, categoryRows.length, null);
-        return itemTower(items, cats, false);
+        NDArray titleBag = null;
+        if (block.tokenTable != null) {
+            TokenBags bags = new TokenBags(itemRows.length, config.text().maxTokens());
+            for (int i = 0; titles != null && i < titles.length; i++) {
+                bags.putOne(i, titles[i]);
+            }
+            titleBag = bags.pooled(manager, block.tokenTable.getArray(), itemRows.length, config.embeddingDim());
+        }
+        return itemTower(items, cats, titleBag, false);
     }
 
     /** User vectors ([batch.size(), dim], L2-normalised); the result belongs to {@code manager}. */
@@ -225,7 +260,9 @@ public final class TwoTowerModel implements AutoCloseable {
         NDArray cats = lookup(manager, block.categoryTable.getArray(), batch.categoryRows, b * n, hist);
         NDArray weights = poolingWeights(manager, batch, b);
         NDArray users = lookup(manager, block.userTable.getArray(), batch.userRows, b, null);
-        return userTower(items, cats, weights, users, false);
+        NDArray queries = block.tokenTable == null ? null
+                : batch.queries.pooled(manager, block.tokenTable.getArray(), b, config.embeddingDim());
+        return userTower(items, cats, weights, users, queries, false);
     }
 
     // ---------------------------------------------------------------- shared with training
@@ -244,10 +281,12 @@ public final class TwoTowerModel implements AutoCloseable {
         return shape == null ? flat : flat.reshape(shape);
     }
 
-    /** Item tower on embeddings [b, E] ⊕ [b, E] → [b, dim]. */
-    NDArray itemTower(NDArray itemEmbeddings, NDArray categoryEmbeddings, boolean training) {
-        NDArray x = itemEmbeddings.concat(categoryEmbeddings, 1);
-        return output(mlp(block.itemHidden, block.itemOut, x, training), itemEmbeddings, training);
+    /** Item tower on embeddings [b, E] ⊕ [b, E] (⊕ the title bags [b, E] of a model with text) → [b, dim]. */
+    NDArray itemTower(NDArray itemEmbeddings, NDArray categoryEmbeddings, NDArray titleBags, boolean training) {
+        NDArray x = titleBags == null
+                ? itemEmbeddings.concat(categoryEmbeddings, 1)
+                : NDArrays.concat(new NDList(itemEmbeddings, categoryEmbeddings, titleBags), 1);
+        return output(mlp(block.itemHidden, block.itemOut, x, training), itemEmbeddings, titleBags, training);
     }
 
     /**
@@ -273,24 +312,27 @@ public final class TwoTowerModel implements AutoCloseable {
 
     /**
      * User tower on history embeddings [b, N, E] (items and categories), pooling weights [b, P, N]
-     * (see {@link #poolingWeights}) and user-id embeddings [b, E] → [b, dim].
+     * (see {@link #poolingWeights}), user-id embeddings [b, E] and, in a model with text, the bags of
+     * the users' latest queries [b, E] (null otherwise) → [b, dim].
      */
     NDArray userTower(
             NDArray historyItems,
             NDArray historyCategories,
             NDArray weights,
             NDArray userEmbeddings,
+            NDArray queryBags,
             boolean training) {
         long b = weights.getShape().get(0);
+        NDArray userInput = queryBags == null ? userEmbeddings : userEmbeddings.concat(queryBags, 1);
         if (block.sequence != null) {
-            return sequenceTower(historyItems.add(historyCategories), weights, userEmbeddings, training);
+            return sequenceTower(historyItems.add(historyCategories), weights, userInput, queryBags, training);
         }
         NDArray pooled = weights.batchMatMul(historyItems); // [b, P, E]
         NDArray pooledItems = pooled.reshape(b, -1); // [b, P*E]
         NDArray pooledCategories = weights.batchMatMul(historyCategories).reshape(b, -1);
-        NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userEmbeddings), 1);
+        NDArray x = NDArrays.concat(new NDList(pooledItems, pooledCategories, userInput), 1);
         NDArray o = mlp(block.userHidden, block.userOut, x, training);
-        return output(o, block.itemSkip == null ? null : pooled.get(":, -1, :"), training);
+        return output(o, block.itemSkip == null ? null : pooled.get(":, -1, :"), queryBags, training);
     }
 
     /**
@@ -299,13 +341,14 @@ public final class TwoTowerModel implements AutoCloseable {
      * sits at position N − 1, encoded ({@link SequenceEncoder}); the newest position ⊕ the user-id
      * embedding → MLP, plus the shared item skip of the newest item when the model has it.
      */
-    private NDArray sequenceTower(NDArray history, NDArray alignment, NDArray userEmbeddings, boolean training) {
+    private NDArray sequenceTower(NDArray history, NDArray alignment, NDArray userEmbeddings, NDArray queryBags,
+            boolean training) {
         NDArray x = alignment.batchMatMul(history); // [b, N, E], padding first
         NDArray valid = alignment.sum(new int[] {2}); // [b, N]
         NDArray h = block.sequence.encode(parameterStore, x, valid, training);
         NDArray latest = h.get(":, -1, :").mul(valid.get(":, -1:")); // zero for a user without history
         NDArray o = mlp(block.userHidden, block.userOut, latest.concat(userEmbeddings, 1), training);
-        return output(o, block.itemSkip == null ? null : x.get(":, -1, :"), training);
+        return output(o, block.itemSkip == null ? null : x.get(":, -1, :"), queryBags, training);
     }
 
     private NDArray mlp(Linear hidden, Linear out, NDArray x, boolean training) {
@@ -315,12 +358,17 @@ public final class TwoTowerModel implements AutoCloseable {
 
     /**
      * A tower's output: the MLP's, plus the shared projection of item embeddings (the item's own,
-     * or the user's short-term pooled ones) when the model has it, L2-normalised.
+     * or the user's short-term pooled ones) when the model has it, plus the shared projection T of
+     * token bags (the item's title, the user's queries) in a model with text, L2-normalised: the
+     * score then holds a direct query-to-title term.
      */
-    private NDArray output(NDArray mlpOut, NDArray itemEmbeddings, boolean training) {
+    private NDArray output(NDArray mlpOut, NDArray itemEmbeddings, NDArray textBags, boolean training) {
         NDArray o = mlpOut;
         if (block.itemSkip != null && itemEmbeddings != null) {
             o = o.add(block.itemSkip.forward(parameterStore, new NDList(itemEmbeddings), training).singletonOrThrow());
+        }
+        if (block.textSkip != null && textBags != null) {
+            o = o.add(block.textSkip.forward(parameterStore, new NDList(textBags), training).singletonOrThrow());
         }
         return o.normalize(2, 1, NORM_EPS);
     }
@@ -385,10 +433,16 @@ public final class TwoTowerModel implements AutoCloseable {
         return block.userTable;
     }
 
+    /** The token table of a model with text; null otherwise. */
+    Parameter tokenTable() {
+        return block.tokenTable;
+    }
+
     /** Weights and biases of both MLPs (what dense Adam updates). */
     List<Parameter> denseParameters() {
         List<Parameter> out = new ArrayList<>();
-        for (Linear l : new Linear[] {block.itemHidden, block.itemOut, block.userHidden, block.userOut, block.itemSkip}) {
+        for (Linear l : new Linear[] {block.itemHidden, block.itemOut, block.userHidden, block.userOut, block.itemSkip,
+                block.textSkip}) {
             if (l == null) {
                 continue;
             }

@@ -19,9 +19,17 @@ public final class UserBatch {
     final int[] userRows;
     /** How many history slots of each user are filled (slots {@code [0, length)}, oldest first). */
     final int[] lengths;
+    /** The latest queries of each user (null for a model without text). */
+    final TokenBags queries;
     private int size;
 
     public UserBatch(int capacity, int historyLength) {
+        this(capacity, historyLength, null);
+    }
+
+    /** A batch for a model with the text features {@code text} (null: none). */
+    public UserBatch(int capacity, int historyLength, TextConfig text) {
+        this.queries = text == null ? null : new TokenBags(capacity, text.querySlots());
         this.capacity = capacity;
         this.historyLength = historyLength;
         this.itemRows = new int[capacity * historyLength];
@@ -71,6 +79,42 @@ public final class UserBatch {
         }
     }
 
+    /**
+     * {@link #addUser(ModelConfig, String, String[], String[], byte[], long[])} with the user's
+     * latest search queries (oldest first, {@code queryTs} their times; null or empty: none). A
+     * model with text reads the newest {@link TextConfig#queries()} of them, each weighted by
+     * {@link TokenBags#queryWeights} with the acts after it counted as the history entries newer than
+     * the query; a model without text ignores them.
+     */
+    public void addUser(
+            ModelConfig config,
+            String userId,
+            String[] itemIds,
+            String[] categoryIds,
+            byte[] actions,
+            long[] ts,
+            String[] queryTexts,
+            long[] queryTs) {
+        addUser(config, userId, itemIds, categoryIds, actions, ts);
+        int m = queryTexts == null ? 0 : queryTexts.length;
+        if (queries == null || m == 0) {
+            return;
+        }
+        TextConfig text = config.text();
+        int from = Math.max(0, m - text.queries());
+        int[][] tokens = new int[m - from][];
+        int[] actsAfter = new int[m - from];
+        for (int i = from; i < m; i++) {
+            tokens[i - from] = TextTokens.buckets(queryTexts[i], text.buckets(), text.maxTokens());
+            int after = 0;
+            for (int j = ts == null ? -1 : ts.length - 1; j >= 0 && ts[j] > queryTs[i]; j--) {
+                after++;
+            }
+            actsAfter[i - from] = after;
+        }
+        queries.put(size - 1, tokens, TokenBags.queryWeights(actsAfter, text.queryHalfLifeEvents()));
+    }
+
     /** Both pooling weights of history entries {@code [from, to)} into slots from {@code base}. */
     void fillWeights(ModelConfig config, byte[] actions, long[] ts, int from, int to, int base) {
         lengths[base / historyLength] = to - from;
@@ -93,6 +137,9 @@ public final class UserBatch {
         Arrays.fill(categoryRows, base, base + historyLength, 0);
         Arrays.fill(weights, base, base + historyLength, 0f);
         Arrays.fill(recentWeights, base, base + historyLength, 0f);
+        if (queries != null) {
+            queries.clear(u);
+        }
         return u;
     }
 

@@ -13,6 +13,9 @@ import java.util.Set;
  *     the decay from {@code now} to the newest entry cancels (see {@link HistoryWeights}): today
  *     the vector does not depend on {@code now}.
  * @param exclude ids to leave out of the result (may be null or empty)
+ * @param queries the user's latest search queries, oldest first (null or empty: none); read by a
+ *     model with text only
+ * @param queryTs the time of each query, epoch ms
  */
 public record UserQuery(
         String userId,
@@ -21,7 +24,20 @@ public record UserQuery(
         byte[] actions,
         long[] ts,
         long now,
-        Set<String> exclude) {
+        Set<String> exclude,
+        String[] queries,
+        long[] queryTs) {
+
+    /** A user without queries. */
+    public UserQuery(String userId, String[] itemIds, String[] categoryIds, byte[] actions, long[] ts, long now,
+            Set<String> exclude) {
+        this(userId, itemIds, categoryIds, actions, ts, now, exclude, null, null);
+    }
+
+    /** This query with the user's latest search queries (oldest first) and their times. */
+    public UserQuery withQueries(String[] texts, long[] times) {
+        return new UserQuery(userId, itemIds, categoryIds, actions, ts, now, exclude, texts, times);
+    }
 
     /** A user without history. */
     public static UserQuery withoutHistory(String userId, long now, Set<String> exclude) {

@@ -7,6 +7,7 @@ import io.towerflow.model.RefusedModelException;
 import io.towerflow.model.ServingModel;
 import io.towerflow.model.UserQuery;
 import io.towerflow.model.UserResult;
+import io.towerflow.records.Action;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.CatalogueItem;
 import io.towerflow.records.ControlMessage;
@@ -68,7 +69,10 @@ import java.util.Set;
  * ({@code towerflow.model.kept-updates}) and the latest upsert of every item are kept in broadcast
  * state, so a restored job serves the highest valid version again with the same catalogue.
  *
- * <p>State per user (all with a TTL): the last N interactions and the last list shown.
+ * <p>State per user (all with a TTL): the last N interactions, the last list shown and the latest
+ * {@link RecentQueries#MAX} search queries (written only by a search with a query; read for
+ * scoring when the serving model has text). A search with a query and no item updates the queries
+ * only and gets a list like any event.
  *
  * <p>The last {@code towerflow.recommend.explore-slots} items of each list are exploration slots
  * filled by an {@link ExplorationBandit} (Thompson sampling over the least-shown items, new items
@@ -100,6 +104,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient ModelHolder models;
     private transient ValueState<UserHistory> history;
     private transient ValueState<ShownList> lastShown;
+    private transient ValueState<RecentQueries> recentQueries;
     private transient BroadcastState<String, ModelUpdate> modelUpdates;
     private transient BroadcastState<String, CatalogueItem> catalogue;
     private transient List<StreamRecord<BehaviorEvent>> buffer;
@@ -161,8 +166,11 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         h.enableTimeToLive(ttl);
         ValueStateDescriptor<ShownList> s = new ValueStateDescriptor<>("last-shown", ShownList.class);
         s.enableTimeToLive(ttl);
+        ValueStateDescriptor<RecentQueries> q = new ValueStateDescriptor<>("recent-queries", RecentQueries.class);
+        q.enableTimeToLive(ttl);
         history = getKeyedStateStore().getState(h);
         lastShown = getKeyedStateStore().getState(s);
+        recentQueries = getKeyedStateStore().getState(q);
         modelUpdates = getOperatorStateBackend().getBroadcastState(MODEL_UPDATES);
         catalogue = getOperatorStateBackend().getBroadcastState(CATALOGUE);
 
@@ -277,18 +285,23 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             setCurrentKey(e.userId);
             UserHistory h = history.value();
             before[i] = h == null ? new UserHistory() : h;
-            UserHistory after = before[i].append(e, config.historyLength);
-            history.update(after);
-            cold[i] = !model.knowsAny(after.itemIds);
-            queries.add(
-                    new UserQuery(
-                            e.userId,
-                            after.itemIds,
-                            after.categoryIds,
-                            after.actions,
-                            after.ts,
-                            e.ts,
-                            config.excludeSeen ? after.itemSet() : Set.of()));
+            UserHistory after = before[i];
+            if (e.itemId != null) { // a search may carry its query alone
+                after = before[i].append(e, config.historyLength);
+                history.update(after);
+            }
+            RecentQueries searched = queriesAfter(e, model.config().hasText());
+            boolean searchedAny = model.config().hasText() && searched != null && searched.size() > 0;
+            cold[i] = !model.knowsAny(after.itemIds) && !searchedAny;
+            UserQuery query = new UserQuery(
+                    e.userId,
+                    after.itemIds,
+                    after.categoryIds,
+                    after.actions,
+                    after.ts,
+                    e.ts,
+                    config.excludeSeen ? after.itemSet() : Set.of());
+            queries.add(searchedAny ? query.withQueries(searched.queries, searched.ts) : query);
         }
 
         // 2. one batched model call for the whole batch
@@ -332,9 +345,24 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         batchScoringMs.update((System.nanoTime() - started) / 1_000_000);
     }
 
+    /**
+     * The user's recent queries after {@code e} (the current key's): a search with a query appends
+     * to them (whatever the model, so that a later model with text finds them); they are read for
+     * other events only when the serving model has text ({@code read}). Null when not read.
+     */
+    private RecentQueries queriesAfter(BehaviorEvent e, boolean read) throws Exception {
+        if (e.query != null && e.action == Action.SEARCH) {
+            RecentQueries q = recentQueries.value();
+            RecentQueries after = (q == null ? new RecentQueries() : q).append(e.query, e.ts, RecentQueries.MAX);
+            recentQueries.update(after);
+            return after;
+        }
+        return read ? recentQueries.value() : null;
+    }
+
     private Feedback feedback(BehaviorEvent e, UserHistory before, ShownList shown) {
         Feedback f = before.feedbackFor(e, shown);
-        if (f.wasShown()) {
+        if (f.wasShown() && e.itemId != null) { // a query-only search acts on no item: neither hit nor miss
             f.shownExplore = shown.exploredAt(f.shownRank);
             onlineHitRates.record(f.shownModelVersion, f.shownRank > 0, f.shownExplore);
             if (f.shownRank > 0 && config.exploreSlots > 0) {

@@ -74,7 +74,7 @@ public final class BehaviorEventParser implements Serializable {
         }
         BehaviorEvent e = new BehaviorEvent();
         e.userId = id(node, "userId", true);
-        e.itemId = id(node, "itemId", true);
+        e.itemId = id(node, "itemId", false);
         String action = text(node, "action", true, MAX_ID_LENGTH);
         e.action = Action.fromWire(action);
         if (e.action == null) {
@@ -91,6 +91,15 @@ public final class BehaviorEventParser implements Serializable {
         e.categoryId = id(node, "categoryId", false);
         e.sessionId = id(node, "sessionId", false);
         e.query = text(node, "query", false, MAX_QUERY_LENGTH);
+        if (e.itemId == null) {
+            // a search may stand for its query alone; every other act is on an item
+            if (e.action != Action.SEARCH) {
+                throw new InvalidEventException("missing itemId");
+            }
+            if (e.query == null) {
+                throw new InvalidEventException("search without query or itemId");
+            }
+        }
         return e;
     }
 

@@ -7,8 +7,15 @@ public class CatalogueItem {
     public String itemId;
     public String categoryId;
     public boolean available = true;
+    /** Optional: the item's title, which a model with text reads (see {@code TextConfig}). */
+    public String title;
 
     public CatalogueItem() {}
+
+    public CatalogueItem(String itemId, String categoryId, boolean available, String title) {
+        this(itemId, categoryId, available);
+        this.title = title;
+    }
 
     public CatalogueItem(String itemId, String categoryId, boolean available) {
         this.itemId = itemId;
@@ -21,7 +28,8 @@ public class CatalogueItem {
         return o instanceof CatalogueItem
                 && Objects.equals(((CatalogueItem) o).itemId, itemId)
                 && Objects.equals(((CatalogueItem) o).categoryId, categoryId)
-                && ((CatalogueItem) o).available == available;
+                && ((CatalogueItem) o).available == available
+                && Objects.equals(((CatalogueItem) o).title, title);
     }
 
     @Override
@@ -31,6 +39,7 @@ public class CatalogueItem {
 
     @Override
     public String toString() {
-        return "CatalogueItem{" + itemId + " cat=" + categoryId + (available ? "" : " unavailable") + "}";
+        return "CatalogueItem{" + itemId + " cat=" + categoryId + (available ? "" : " unavailable")
+                + (title == null ? "" : " title=" + title) + "}";
     }
 }

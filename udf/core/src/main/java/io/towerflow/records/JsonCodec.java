@@ -252,6 +252,9 @@ public final class JsonCodec {
         n.put("itemId", c.itemId);
         n.put("categoryId", c.categoryId);
         n.put("available", c.available);
+        if (c.title != null) {
+            n.put("title", c.title);
+        }
         return bytes(n);
     }
 
@@ -269,10 +272,19 @@ public final class JsonCodec {
         if (available != null && !available.isNull() && !available.isBoolean()) {
             throw new IllegalArgumentException("catalogue record's available is not a boolean");
         }
+        String title = null;
+        if (n.hasNonNull("title")) {
+            if (!n.get("title").isTextual()) {
+                throw new IllegalArgumentException("catalogue record's title is not a string");
+            }
+            checkNoControl("catalogue record's title", n.get("title").asText());
+            title = n.get("title").asText().strip();
+        }
         return new CatalogueItem(
                 n.get("itemId").asText().strip(),
                 n.hasNonNull("categoryId") ? n.get("categoryId").asText().strip() : null,
-                available == null || available.isNull() || available.asBoolean());
+                available == null || available.isNull() || available.asBoolean(),
+                title == null || title.isEmpty() ? null : title);
     }
 
     private static void checkNoControl(String what, String value) {

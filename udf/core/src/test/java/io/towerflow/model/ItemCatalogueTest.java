@@ -29,6 +29,22 @@ class ItemCatalogueTest {
     }
 
     @Test
+    void titlesAreAFourthColumnOnlyWhenAnyItemHasOne() throws IOException {
+        ItemCatalogue c = new ItemCatalogue(new String[] {"1", "2", "3"}, new String[] {"7", null, "8"},
+                new long[] {3, 0, 1}, new String[] {"red shoes, size 42", null, "红色 连衣裙"});
+        StringWriter w = new StringWriter();
+        c.write(w);
+        assertEquals(ItemCatalogue.HEADER_WITH_TITLES + "\n1,7,3,\"red shoes, size 42\"\n2,,0,\n3,8,1,红色 连衣裙\n", w.toString());
+        ItemCatalogue back = ItemCatalogue.read(new StringReader(w.toString()));
+        assertEquals("red shoes, size 42", back.title(0));
+        assertEquals(null, back.title(1));
+        assertEquals("红色 连衣裙", back.plus(new ItemCatalogue(new String[] {"4"}, new String[] {"9"}, new long[] {1})).title(2));
+        StringWriter plain = new StringWriter();
+        new ItemCatalogue(new String[] {"1"}, new String[] {"7"}, new long[] {3}, new String[] {null}).write(plain);
+        assertEquals(ItemCatalogue.HEADER + "\n1,7,3\n", plain.toString(), "no titles: the file of before");
+    }
+
+    @Test
     void refusesMalformedFiles() {
         assertThrows(IOException.class, () -> ItemCatalogue.read(new StringReader("")));
         assertThrows(IOException.class, () -> ItemCatalogue.read(new StringReader("id,count\n")));

@@ -40,6 +40,33 @@ public final class TestModels {
         }
     }
 
+    /**
+     * A small, freshly initialised (untrained) version with text features under {@code root}: 40
+     * titled items "1".."40" in categories "0".."3" (counts fall with the id), for tests of the
+     * query and title paths.
+     */
+    public static Path textVersion(Path root, String version) throws IOException {
+        ModelConfig config = ModelConfig.defaults().withBuckets(1024, 64, 64).withHidden(32).withDim(16)
+                .withEmbeddingDim(16).withText(new TextConfig(4096, 16, 3, 4.0));
+        int n = 40;
+        String[] ids = new String[n];
+        String[] cats = new String[n];
+        String[] titles = new String[n];
+        long[] counts = new long[n];
+        String[][] words = {{"red", "shoes"}, {"blue", "dress"}, {"红色", "连衣裙"}, {"garden", "hose"}};
+        for (int i = 0; i < n; i++) {
+            ids[i] = Integer.toString(i + 1);
+            cats[i] = Integer.toString(i % 4);
+            titles[i] = String.join(" ", words[i % 4]) + " " + (i / 4);
+            counts[i] = n - i;
+        }
+        try (TwoTowerModel model = TwoTowerModel.create(config, Device.cpu(), 7)) {
+            ModelManifest m = new ModelManifest(version, null, CREATED_AT, config,
+                    new ModelManifest.TrainingWindow(0, 0, 0), java.util.Map.of(), java.util.Map.of());
+            return ModelArtifacts.write(root, m, model, new ItemCatalogue(ids, cats, counts, titles));
+        }
+    }
+
     /** The {@code n} most popular items of the bootstrap version. */
     public static String[] popularItems(int n) {
         try (ServingModel m = ServingModel.load(bootstrapVersionDir(), Device.cpu())) {

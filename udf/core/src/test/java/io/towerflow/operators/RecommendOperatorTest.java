@@ -272,9 +272,7 @@ class RecommendOperatorTest {
         // a snapshot that has it restores into today's operator, with the history intact
         OperatorSubtaskState snapshot;
         RecommendOperator previous = new RecommendOperator(config(1, Duration.ofSeconds(10), Duration.ofDays(1)));
-        try (var h = unopened(previous)) {
-            h.setStateBackend(new EmbeddedRocksDBStateBackend());
-            h.open();
+        try (var h = onRocksDb(previous, null)) {
             h.processElement1(view("u", "1", T0), T0);
             previous.setCurrentKey("u");
             previous.getKeyedStateStore()
@@ -283,15 +281,76 @@ class RecommendOperatorTest {
             snapshot = h.snapshot(1L, 1L);
         }
         RecommendOperator next = new RecommendOperator(config(1, Duration.ofSeconds(10), Duration.ofDays(1)));
-        try (var h = unopened(next)) {
-            h.setStateBackend(new EmbeddedRocksDBStateBackend());
-            h.initializeState(snapshot);
-            h.open();
+        try (var h = onRocksDb(next, snapshot)) {
             h.processElement1(view("u", "2", T0 + 1), T0 + 1);
             Feedback f = h.getSideOutput(RecommendOperator.FEEDBACK).peek().getValue();
             assertEquals(List.of("1"), Arrays.asList(f.historyItemIds), "the history before the act, restored");
             assertTrue(f.wasShown(), "the last list shown, restored");
         }
+    }
+
+    static BehaviorEvent search(String user, String query, long ts) {
+        BehaviorEvent e = new BehaviorEvent(user, null, Action.SEARCH, ts, null);
+        e.query = query;
+        return e;
+    }
+
+    @Test
+    void aQueryOnlySearchKeepsTheHistoryAddsTheQueryAndGetsAList() throws Exception {
+        OperatorSubtaskState snapshot;
+        RecommendOperator first = new RecommendOperator(config(1, Duration.ofSeconds(10), Duration.ofDays(1)));
+        try (var h = onRocksDb(first, null)) {
+            h.processElement1(view("u", "1", T0), T0);
+            h.processElement1(search("u", "red shoes", T0 + 1), T0 + 1);
+            assertEquals(2, h.extractOutputValues().size(), "a list for the search too");
+            assertEquals(10, h.extractOutputValues().get(1).items.length);
+            first.setCurrentKey("u");
+            RecentQueries q = first.getKeyedStateStore()
+                    .getState(new ValueStateDescriptor<>("recent-queries", RecentQueries.class)).value();
+            assertEquals(List.of("red shoes"), Arrays.asList(q.queries));
+            assertArrayEquals(new long[] {T0 + 1}, q.ts);
+            snapshot = h.snapshot(1L, 1L);
+        }
+        RecommendOperator next = new RecommendOperator(config(1, Duration.ofSeconds(10), Duration.ofDays(1)));
+        try (var h = onRocksDb(next, snapshot)) {
+            h.processElement1(view("u", "2", T0 + 2), T0 + 2);
+            Feedback f = h.getSideOutput(RecommendOperator.FEEDBACK).peek().getValue();
+            assertEquals(List.of("1"), Arrays.asList(f.historyItemIds), "the search added no item to the history");
+            next.setCurrentKey("u");
+            assertEquals(1, next.getKeyedStateStore()
+                    .getState(new ValueStateDescriptor<>("recent-queries", RecentQueries.class)).value().size(),
+                    "the queries, restored");
+        }
+    }
+
+    @Test
+    void aModelWithTextServesTheQueriesOfAUserWithoutHistory(@TempDir Path root) throws Exception {
+        Path dir = TestModels.textVersion(root, "v-text");
+        Configuration c = options(1, Duration.ofSeconds(10), Duration.ofDays(1));
+        c.set(ModelOptions.PATH, dir.toString());
+        try (var h = harness(new RecommendOperator(RecommendConfig.from(c)))) {
+            h.processElement1(search("a", "红色 连衣裙", T0), T0);
+            h.processElement1(search("b", "garden hose", T0), T0);
+            h.processElement1(view("c", "never-seen", T0), T0);
+            List<Recommendation> out = h.extractOutputValues();
+            try (ServingModel m = ServingModel.load(dir, Device.cpu())) {
+                assertArrayEquals(m.popular(10, Set.of("never-seen")), out.get(2).items, "no history, no query: popular");
+                assertFalse(Arrays.equals(m.popular(10, Set.of()), out.get(0).items), "a query alone: the towers' list");
+            }
+            assertFalse(Arrays.equals(out.get(0).items, out.get(1).items), "different queries, different lists");
+        }
+    }
+
+    /** An open harness on RocksDB, restored from {@code snapshot} when given. */
+    private static KeyedTwoInputStreamOperatorTestHarness<String, BehaviorEvent, ControlMessage, Recommendation>
+            onRocksDb(RecommendOperator operator, OperatorSubtaskState snapshot) throws Exception {
+        var h = unopened(operator);
+        h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        if (snapshot != null) {
+            h.initializeState(snapshot);
+        }
+        h.open();
+        return h;
     }
 
     static KeyedTwoInputStreamOperatorTestHarness<String, BehaviorEvent, ControlMessage, Recommendation>

@@ -45,6 +45,16 @@ class BehaviorEventParserTest {
     }
 
     @Test
+    void aSearchMayCarryItsQueryAlone() throws Exception {
+        BehaviorEvent e = parse("{\"userId\":\"u1\",\"action\":\"search\",\"ts\":1700000000000,\"query\":\" 红色 连衣裙 \"}");
+        assertEquals(Action.SEARCH, e.action);
+        assertNull(e.itemId);
+        assertEquals("红色 连衣裙", e.query);
+        // through the codec and back: a null itemId stays absent
+        assertEquals(e, parse(new String(JsonCodec.behaviorEvent(e), java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    @Test
     void mapsTaobaoCsv() throws Exception {
         BehaviorEvent e = parse("1,2268318,2520377,pv,1511544070");
         assertEquals("1", e.userId);
@@ -75,6 +85,9 @@ class BehaviorEventParserTest {
                 "1,2,3,pv,15                             | ts 15000 out of range",
                 "1,2,3,pv,abc                            | Taobao ts is not an integer",
                 ",2,3,pv,1511544070                      | blank userId",
+                "{\"userId\":\"u\",\"action\":\"view\",\"ts\":1700000000000} | missing itemId",
+                "{\"userId\":\"u\",\"action\":\"search\",\"ts\":1700000000000} | search without query or itemId",
+                "{\"userId\":\"u\",\"action\":\"search\",\"ts\":1700000000000,\"query\":\"  \"} | search without query or itemId",
             })
     void rejectsWithReason(String input, String expectedReasonPrefix) {
         String reason = reason(input);

@@ -26,6 +26,17 @@ class JsonCodecTest {
     }
 
     @Test
+    void catalogueRecordsMayCarryATitle() {
+        CatalogueItem c = new CatalogueItem("i1", "c1", true, "红色 连衣裙 dress");
+        assertEquals(c, JsonCodec.parseCatalogueItem(JsonCodec.catalogueItem(c)));
+        assertEquals(new CatalogueItem("i1", "c1", true), JsonCodec.parseCatalogueItem(
+                "{\"itemId\":\"i1\",\"categoryId\":\"c1\",\"title\":\"  \"}".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("catalogue record's title is not a string", catalogueReason("{\"itemId\":\"i\",\"title\":3}"));
+        assertEquals("catalogue record's title contains a control character (NUL, ...)",
+                catalogueReason("{\"itemId\":\"i\",\"title\":\"a\\u0000\"}"));
+    }
+
+    @Test
     void junkOnTheControlTopicsIsRefusedWithAReason() {
         assertTrue(modelUpdateReason("{\"version\":\"v1\",\"version\":\"v2\",\"uri\":\"u\",\"sha256\":\"s\"}")
                 .contains("Duplicate field 'version'"));

@@ -4,6 +4,7 @@ import static org.apache.flink.types.PojoTestUtils.assertSerializedAsPojoWithout
 
 import io.towerflow.explore.ExploreCount;
 import io.towerflow.operators.ShownList;
+import io.towerflow.operators.RecentQueries;
 import io.towerflow.operators.UserHistory;
 
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,6 +26,7 @@ class SerializationTest {
                 RawRecord.class,
                 DeadLetter.class,
                 UserHistory.class,
+                RecentQueries.class,
                 ShownList.class,
                 ExploreCount.class,
                 Feedback.class,

@@ -60,8 +60,7 @@ public record TemporalSplit(TrainingExamples train, List<EvalCase> cases, int te
                 targets.add(held.targetItemId(i));
             }
             Set<String> exclude = excludeSeen ? Set.copyOf(Arrays.asList(first.historyItemIds())) : Set.of();
-            UserQuery q = new UserQuery(first.userId(), first.historyItemIds(), first.historyCategoryIds(),
-                    first.historyActions(), first.historyTs(), first.ts(), exclude);
+            UserQuery q = held.query(r[0], exclude); // the history and the search queries before the first test act
             cases.add(new EvalCase(first.userId(), q, trainEvents[held.userIndex(r[0])], targets, r[1] - r[0]));
         }
         return new TemporalSplit(train, cases, testUsers);

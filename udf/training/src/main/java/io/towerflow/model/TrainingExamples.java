@@ -1,5 +1,6 @@
 package io.towerflow.model;
 
+import io.towerflow.records.Action;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.Feedback;
 
@@ -42,6 +43,21 @@ public final class TrainingExamples {
     final long[] eventTs;
     /** The events that are examples in this view. */
     final int[] positions;
+    /** The search queries: the queries of user u are [queryStart[u], queryStart[u+1]), oldest first. */
+    final Queries queries;
+    /** Title of each dense item (null entries: none); null when no item has one. */
+    final String[] itemTitles;
+
+    /**
+     * Search queries beside the events (a search may carry a query and no item): the distinct
+     * texts, and per query its text, time and the first event position it precedes (it is part of
+     * the input of every example from there on).
+     */
+    record Queries(String[] texts, int[] userStart, int[] text, long[] ts, int[] visibleFrom) {
+        static Queries none(int users) {
+            return new Queries(new String[0], new int[users + 1], new int[0], new long[0], new int[0]);
+        }
+    }
 
     private TrainingExamples(
             int historyLength,
@@ -54,7 +70,11 @@ public final class TrainingExamples {
             int[] eventCategory,
             byte[] eventAction,
             long[] eventTs,
-            int[] positions) {
+            int[] positions,
+            Queries queries,
+            String[] itemTitles) {
+        this.queries = queries;
+        this.itemTitles = itemTitles;
         this.historyLength = historyLength;
         this.userIds = userIds;
         this.itemIds = itemIds;
@@ -70,7 +90,50 @@ public final class TrainingExamples {
 
     private TrainingExamples view(int[] newPositions) {
         return new TrainingExamples(historyLength, userIds, itemIds, categoryIds, userStart,
-                eventUser, eventItem, eventCategory, eventAction, eventTs, newPositions);
+                eventUser, eventItem, eventCategory, eventAction, eventTs, newPositions, queries, itemTitles);
+    }
+
+    /**
+     * These examples with item titles ({@code titleOf}: item id → title, or null), which the item
+     * tower of a model with text reads; the catalogue carries them too.
+     */
+    public TrainingExamples withTitles(java.util.function.Function<String, String> titleOf) {
+        String[] titles = new String[itemIds.length];
+        for (int i = 0; i < titles.length; i++) {
+            titles[i] = titleOf.apply(itemIds[i]);
+        }
+        return new TrainingExamples(historyLength, userIds, itemIds, categoryIds, userStart,
+                eventUser, eventItem, eventCategory, eventAction, eventTs, positions, queries, titles);
+    }
+
+    /** Whether any event carried a search query. */
+    public boolean hasQueries() {
+        return queries.text.length > 0;
+    }
+
+    /**
+     * The indices (into {@link Queries}) of the latest at most {@code max} queries before the event
+     * at {@code position}, oldest first, into {@code out}; returns how many.
+     */
+    int queriesBefore(int position, int max, int[] out) {
+        int u = eventUser[position];
+        int from = queries.userStart[u];
+        int to = queries.userStart[u + 1];
+        int lo = from;
+        int hi = to; // first query not yet visible
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (queries.visibleFrom[mid] <= position) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        int n = Math.min(max, lo - from);
+        for (int k = 0; k < n; k++) {
+            out[k] = lo - n + k;
+        }
+        return n;
     }
 
     /**
@@ -92,10 +155,29 @@ public final class TrainingExamples {
         IntList cat = new IntList();
         ByteList action = new ByteList();
         LongList ts = new LongList();
+        IntList seq = new IntList();
+        Map<String, Integer> texts = new HashMap<>();
+        List<String> textList = new ArrayList<>();
+        IntList qUser = new IntList();
+        IntList qText = new IntList();
+        IntList qSeq = new IntList();
+        LongList qTs = new LongList();
+        int arrival = 0;
         for (BehaviorEvent e : events) {
-            if (e == null || e.userId == null || e.itemId == null || e.action == null) {
+            if (e == null || e.userId == null || e.action == null) {
                 continue;
             }
+            arrival++;
+            if (e.action == Action.SEARCH && e.query != null && !e.query.isBlank()) {
+                qUser.add(intern(users, userList, e.userId));
+                qText.add(intern(texts, textList, e.query));
+                qSeq.add(arrival);
+                qTs.add(e.ts);
+            }
+            if (e.itemId == null) {
+                continue;
+            }
+            seq.add(arrival);
             user.add(intern(users, userList, e.userId));
             item.add(intern(items, itemList, e.itemId));
             cat.add(e.categoryId == null ? -1 : intern(cats, catList, e.categoryId));
@@ -152,9 +234,54 @@ public final class TrainingExamples {
         for (int p = 0; p < n; p++) {
             positions[p] = p;
         }
+        int[] eSeq = new int[n];
+        for (int p = 0; p < n; p++) {
+            eSeq[p] = seq.data[order[p]];
+        }
+        Queries queries = queries(nu, start, eTs, eSeq, textList, qUser, qText, qSeq, qTs);
         return new TrainingExamples(historyLength, userList.toArray(new String[0]),
                 itemList.toArray(new String[0]), catList.toArray(new String[0]), start, eUser,
-                eItem, eCat, eAction, eTs, positions);
+                eItem, eCat, eAction, eTs, positions, queries, null);
+    }
+
+    /**
+     * The queries per user in (time, arrival) order, each with the first event position of its
+     * user that comes after it in that order.
+     */
+    private static Queries queries(int users, int[] start, long[] eTs, int[] eSeq, List<String> texts,
+            IntList qUser, IntList qText, IntList qSeq, LongList qTs) {
+        int m = qUser.size;
+        Integer[] order = new Integer[m];
+        for (int i = 0; i < m; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.<Integer>comparingInt(i -> qUser.data[i])
+                .thenComparingLong(i -> qTs.data[i]).thenComparingInt(i -> qSeq.data[i]));
+        int[] userStart = new int[users + 1];
+        int[] text = new int[m];
+        long[] ts = new long[m];
+        int[] visibleFrom = new int[m];
+        for (int i = 0; i < m; i++) {
+            userStart[qUser.data[i] + 1]++;
+        }
+        for (int u = 0; u < users; u++) {
+            userStart[u + 1] += userStart[u];
+        }
+        int p = 0;
+        for (int k = 0; k < m; k++) {
+            int i = order[k];
+            int u = qUser.data[i];
+            text[k] = qText.data[i];
+            ts[k] = qTs.data[i];
+            if (k == userStart[u]) {
+                p = start[u];
+            }
+            while (p < start[u + 1] && (eTs[p] < ts[k] || (eTs[p] == ts[k] && eSeq[p] < qSeq.data[i]))) {
+                p++;
+            }
+            visibleFrom[k] = p;
+        }
+        return new Queries(texts.toArray(new String[0]), userStart, text, ts, visibleFrom);
     }
 
     private static int intern(Map<String, Integer> map, List<String> list, String id) {
@@ -324,7 +451,8 @@ public final class TrainingExamples {
             }
             start[ns] = p;
             return new TrainingExamples(historyLength, segmentUser, itemList.toArray(new String[0]),
-                    catList.toArray(new String[0]), start, eUser, eItem, eCat, eAction, eTs, positions);
+                    catList.toArray(new String[0]), start, eUser, eItem, eCat, eAction, eTs, positions,
+                    Queries.none(ns), null);
         }
 
         private static final class Segment {
@@ -578,12 +706,30 @@ public final class TrainingExamples {
         return new Example(userId(i), hi, hc, ha, ht, targetItemId(i), targetCategoryId(i), ts(i));
     }
 
-    /** The example as a serving query: its history, {@code now} = the event's time. */
+    /**
+     * The example as a serving query: its history and the search queries before it (as many as
+     * the user's state keeps), {@code now} = the event's time.
+     */
     public UserQuery query(int i, Set<String> exclude) {
         Example e = example(i);
-        return new UserQuery(e.userId(), e.historyItemIds(), e.historyCategoryIds(),
+        UserQuery q = new UserQuery(e.userId(), e.historyItemIds(), e.historyCategoryIds(),
                 e.historyActions(), e.historyTs(), e.ts(), exclude);
+        int[] idx = new int[MAX_QUERIES];
+        int n = queriesBefore(positions[i], MAX_QUERIES, idx);
+        if (n == 0) {
+            return q;
+        }
+        String[] texts = new String[n];
+        long[] times = new long[n];
+        for (int k = 0; k < n; k++) {
+            texts[k] = queries.texts[queries.text[idx[k]]];
+            times[k] = queries.ts[idx[k]];
+        }
+        return q.withQueries(texts, times);
     }
+
+    /** How many of a user's latest queries a serving query carries (what the job's state keeps). */
+    static final int MAX_QUERIES = 10;
 
     /**
      * Each item's category (index + 1, 0 = none) in its latest event of the whole data, history-only
@@ -631,13 +777,15 @@ public final class TrainingExamples {
         String[] ids = new String[present.length];
         String[] cats = new String[present.length];
         long[] counts = new long[present.length];
+        String[] titles = new String[present.length];
         for (int j = 0; j < present.length; j++) {
             int it = present[j];
             ids[j] = itemIds[it];
             cats[j] = cat[it] < 0 ? null : categoryIds[cat[it]];
             counts[j] = count[it];
+            titles[j] = itemTitles == null ? null : itemTitles[it];
         }
-        return new ItemCatalogue(ids, cats, counts);
+        return new ItemCatalogue(ids, cats, counts, titles);
     }
 
     /** Event-time range and number of examples of this view. */

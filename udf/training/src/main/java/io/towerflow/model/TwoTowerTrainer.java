@@ -43,6 +43,12 @@ import java.util.function.IntPredicate;
  * sub-manager and an {@link NDScope}, so nothing accumulates across steps.
  */
 public final class TwoTowerTrainer {
+    /**
+     * With text, the share of item columns whose id embedding is dropped in a step, so that the
+     * item tower learns to place an item by category and title alone (how it serves items never
+     * seen in training).
+     */
+    static final double ID_DROPOUT = 0.2;
     /** A logit this low is a masked entry (exp underflows to 0). */
     private static final float MASKED = -1e4f;
 
@@ -252,6 +258,8 @@ public final class TwoTowerTrainer {
     private final SparseAdam items;
     private final SparseAdam categories;
     private final SparseAdam users;
+    /** The token table of a model with text (null otherwise). */
+    private final SparseAdam tokens;
     /** Lives as long as the trainer, so that a second {@link #fit} continues its estimates. */
     private StreamingFrequencyEstimator frequencies;
     private long step;
@@ -279,6 +287,7 @@ public final class TwoTowerTrainer {
         this.items = new SparseAdam(model.itemTable(), e, lr, decay);
         this.categories = new SparseAdam(model.categoryTable(), e, lr, decay);
         this.users = new SparseAdam(model.userTable(), e, lr, decay);
+        this.tokens = config.hasText() ? new SparseAdam(model.tokenTable(), e, lr, decay) : null;
     }
 
     /** Trains on {@code data} for {@code options.epochs()} epochs; the model holds the result. */
@@ -319,6 +328,7 @@ public final class TwoTowerTrainer {
         for (int u = 0; u < userRow.length; u++) {
             userRow[u] = IdHashing.bucket(data.userIds[u], config.userBuckets());
         }
+        Text text = config.hasText() ? new Text(data, config.text()) : null;
 
         int b = options.batchSize();
         int n = data.size();
@@ -326,7 +336,7 @@ public final class TwoTowerTrainer {
         long stepsTotal = stepsPerEpoch * options.epochs();
         Random random = new Random(options.seed());
         int[] order = data.positions.clone();
-        Batch batch = new Batch(b, uniform, config.historyLength());
+        Batch batch = new Batch(b, uniform, config.historyLength(), text);
         double[] epochLosses = new double[options.epochs()];
         List<Double> firstWindow = new ArrayList<>();
         double[] lastWindow = new double[options.logEvery()];
@@ -441,6 +451,33 @@ public final class TwoTowerTrainer {
         items.flush();
         categories.flush();
         users.flush();
+        if (tokens != null) {
+            tokens.flush();
+        }
+    }
+
+    /** The token buckets of the data's titles and queries, for a model with text. */
+    private static final class Text {
+        final TextConfig config;
+        /** By dense item; empty arrays for items without a title. */
+        final int[][] titles;
+        /** By query text index. */
+        final int[][] queries;
+        final TrainingExamples data;
+
+        Text(TrainingExamples data, TextConfig config) {
+            this.config = config;
+            this.data = data;
+            this.titles = new int[data.itemIds.length][];
+            for (int i = 0; i < titles.length; i++) {
+                String t = data.itemTitles == null ? null : data.itemTitles[i];
+                titles[i] = TextTokens.buckets(t, config.buckets(), config.maxTokens());
+            }
+            this.queries = new int[data.queries.texts().length][];
+            for (int q = 0; q < queries.length; q++) {
+                queries[q] = TextTokens.buckets(data.queries.texts()[q], config.buckets(), config.maxTokens());
+            }
+        }
     }
 
     private static void shuffle(int[] a, Random random) {
@@ -462,6 +499,7 @@ public final class TwoTowerTrainer {
         float[] itemGrad;
         float[] catGrad;
         float[] userGrad;
+        float[] tokenGrad;
         try (NDManager sm = model.getNDManager().newSubManager()) {
             try (NDScope scope = new NDScope();
                     GradientCollector gc = Engine.getEngine(TwoTowerModel.ENGINE).newGradientCollector()) {
@@ -474,11 +512,19 @@ public final class TwoTowerTrainer {
                 NDArray histCats = TwoTowerModel.lookup(sm, catLeaf, batch.user.categoryRows, b * n, hist);
                 NDArray weights = model.poolingWeights(sm, batch.user, b);
                 NDArray userEmb = TwoTowerModel.lookup(sm, userLeaf, batch.user.userRows, b, null);
-                NDArray u = model.userTower(histItems, histCats, weights, userEmb, true);
                 int columns = batch.columns();
+                NDArray tokenLeaf = tokens == null ? null : tokens.gather(sm);
+                NDArray queryBags = tokens == null ? null : batch.user.queries.pooled(sm, tokenLeaf, b, e);
+                NDArray titleBags = tokens == null ? null : batch.titles.pooled(sm, tokenLeaf, columns, e);
+                NDArray u = model.userTower(histItems, histCats, weights, userEmb, queryBags, true);
+                NDArray columnIds = TwoTowerModel.lookup(sm, itemLeaf, batch.targetItem, columns, null);
+                if (tokens != null) { // id dropout: the tower learns to place an item by category and title
+                    columnIds = columnIds.mul(sm.create(Arrays.copyOf(batch.idKeep, columns), new Shape(columns, 1)));
+                }
                 NDArray v = model.itemTower(
-                        TwoTowerModel.lookup(sm, itemLeaf, batch.targetItem, columns, null),
+                        columnIds,
                         TwoTowerModel.lookup(sm, catLeaf, batch.targetCategory, columns, null),
+                        titleBags,
                         true);
                 NDArray bias = sm.create(Arrays.copyOf(batch.bias, b * columns), new Shape(b, columns));
                 NDArray logits = u.matMul(v.transpose()).div(config.temperature()).add(bias);
@@ -489,6 +535,7 @@ public final class TwoTowerTrainer {
                 itemGrad = itemLeaf.getGradient().toFloatArray();
                 catGrad = catLeaf.getGradient().toFloatArray();
                 userGrad = userLeaf.getGradient().toFloatArray();
+                tokenGrad = tokenLeaf == null ? null : tokenLeaf.getGradient().toFloatArray();
             }
             for (Parameter p : dense) {
                 NDArray w = p.getArray();
@@ -503,6 +550,10 @@ public final class TwoTowerTrainer {
         items.endStep();
         categories.endStep();
         users.endStep();
+        if (tokens != null) {
+            tokens.update(tokenGrad, step, rateFactor);
+            tokens.endStep();
+        }
         return loss;
     }
 
@@ -518,9 +569,21 @@ public final class TwoTowerTrainer {
         final int[] negativeDense;
         int size;
         int negatives;
+        /** The titles of the columns (targets, then uniform negatives), with text. */
+        final TokenBags titles;
+        private final Text text;
+        private final int[] queryIndex;
+        /** Per column, 0 where the id embedding is dropped (a share {@link #ID_DROPOUT} of them, with text). */
+        final float[] idKeep;
+        private final Random dropout;
 
-        Batch(int capacity, int uniformNegatives, int historyLength) {
-            user = new UserBatch(capacity, historyLength);
+        Batch(int capacity, int uniformNegatives, int historyLength, Text text) {
+            this.text = text;
+            this.idKeep = new float[capacity + uniformNegatives];
+            this.dropout = new Random(options.seed() ^ 0x1DD0L);
+            this.titles = text == null ? null : new TokenBags(capacity + uniformNegatives, text.config.maxTokens());
+            this.queryIndex = text == null ? null : new int[text.config.queries()];
+            user = new UserBatch(capacity, historyLength, text == null ? null : text.config);
             targetItem = new int[capacity + uniformNegatives];
             targetCategory = new int[capacity + uniformNegatives];
             targetDense = new int[capacity];
@@ -540,12 +603,16 @@ public final class TwoTowerTrainer {
             size = to - from;
             negatives = 0;
             int n = c.historyLength();
+            if (text != null) {
+                tokens.local(0); // local row 0 is table row 0: where empty slots point
+            }
             for (int i = 0; i < size; i++) {
                 int p = order[from + i];
                 // targets first, so that local row 0 of every sub-table is a real, touched row
                 targetDense[i] = data.eventItem[p];
                 targetItem[i] = items.local(itemRow[data.eventItem[p]]);
                 targetCategory[i] = categories.local(catRow[data.eventCategory[p] + 1]);
+                putTitle(i, data.eventItem[p]);
             }
             for (int i = 0; i < size; i++) {
                 int p = order[from + i];
@@ -557,7 +624,39 @@ public final class TwoTowerTrainer {
                     user.categoryRows[base + q - hFrom] = categories.local(catRow[data.eventCategory[q] + 1]);
                 }
                 user.fillWeights(c, data.eventAction, data.eventTs, hFrom, p, base);
+                if (text != null) {
+                    putQueries(data, u, p);
+                }
             }
+        }
+
+        /** Column {@code column}'s title bag: the dense item's title tokens as local rows. */
+        private void putTitle(int column, int dense) {
+            if (text != null) {
+                idKeep[column] = dropout.nextDouble() < ID_DROPOUT ? 0f : 1f;
+                titles.putOne(column, localTokens(text.titles[dense]));
+            }
+        }
+
+        /** User {@code u}'s latest queries before the event at {@code p}, weighted as in serving. */
+        private void putQueries(TrainingExamples data, int u, int p) {
+            int n = data.queriesBefore(p, queryIndex.length, queryIndex);
+            int[][] texts = new int[n][];
+            int[] actsAfter = new int[n];
+            for (int k = 0; k < n; k++) {
+                int q = queryIndex[k];
+                texts[k] = localTokens(text.queries[data.queries.text()[q]]);
+                actsAfter[k] = p - data.queries.visibleFrom()[q];
+            }
+            user.queries.put(u, texts, TokenBags.queryWeights(actsAfter, text.config.queryHalfLifeEvents()));
+        }
+
+        private int[] localTokens(int[] buckets) {
+            int[] local = new int[buckets.length];
+            for (int j = 0; j < local.length; j++) {
+                local[j] = tokens.local(buckets[j]);
+            }
+            return local;
         }
 
         /**
@@ -582,6 +681,7 @@ public final class TwoTowerTrainer {
                 negativeDense[k] = d;
                 targetItem[size + k] = items.local(itemRow[d]);
                 targetCategory[size + k] = categories.local(catRow[itemCategory[d]]);
+                putTitle(size + k, d);
             }
         }
 

@@ -101,23 +101,24 @@ public final class IntentShift {
     public static Result measure(Path versionDir, ServingModel model, SyntheticGenerator generator,
             List<EvalCase> cases, int users, int eventsAfter, int topK, long seed) throws Exception {
         List<Planted> planted = new ArrayList<>();
-        for (EvalCase c : cases) {
-            if (planted.size() == users) {
-                break;
-            }
-            if (c.query().historySize() > 0) {
-                planted.add(plant(generator, c, eventsAfter, seed));
-            }
+        for (EvalCase c : withHistory(cases, users)) {
+            planted.add(plant(generator, c, eventsAfter, seed));
         }
         int[] realtime = realtime(versionDir, generator, planted, topK);
         int[] stale = stale(model, generator, planted, topK);
         return new Result(planted.size(), eventsAfter, topK, realtime, stale);
     }
 
-    /** One user's history and the planted events after it. */
-    private record Planted(EvalCase c, int category, List<BehaviorEvent> after) {}
+    /** The first {@code users} cases whose user has a history. */
+    static List<EvalCase> withHistory(List<EvalCase> cases, int users) {
+        return cases.stream().filter(c -> c.query().historySize() > 0).limit(users).toList();
+    }
 
-    private static Planted plant(SyntheticGenerator g, EvalCase c, int eventsAfter, long seed) {
+    /**
+     * A category the case's user has never been interested in nor acted in: {@code first}, or the
+     * next one after it that is (any, when every category is touched).
+     */
+    static int untouchedCategory(SyntheticGenerator g, EvalCase c, int first) {
         int user = Integer.parseInt(c.userId());
         int categories = g.config().categories;
         Set<Integer> avoid = new HashSet<>();
@@ -129,10 +130,19 @@ public final class IntentShift {
                 avoid.add(Integer.parseInt(cat));
             }
         }
-        int category = Math.floorMod(user * 7919 + (int) seed, categories);
+        int category = Math.floorMod(first, categories);
         for (int i = 0; i < categories && avoid.contains(category); i++) {
             category = (category + 1) % categories;
         }
+        return category;
+    }
+
+    /** One user's history and the planted events after it. */
+    private record Planted(EvalCase c, int category, List<BehaviorEvent> after) {}
+
+    private static Planted plant(SyntheticGenerator g, EvalCase c, int eventsAfter, long seed) {
+        int user = Integer.parseInt(c.userId());
+        int category = untouchedCategory(g, c, user * 7919 + (int) seed);
         long[] ts = c.query().ts();
         long start = ts[ts.length - 1] + PAUSE_MS;
         return new Planted(c, category, g.plantedSession(user, category, eventsAfter, start, GAP_MS, seed ^ user));
@@ -144,33 +154,14 @@ public final class IntentShift {
         List<RawRecord> records = new ArrayList<>();
         long offset = 0;
         for (Planted p : planted) {
-            UserQuery q = p.c().query();
-            for (int i = 0; i < q.historySize(); i++) {
-                BehaviorEvent e = new BehaviorEvent(q.userId(), q.itemIds()[i], Action.ofCode(q.actions()[i]),
-                        q.ts()[i], q.categoryIds()[i]);
+            for (BehaviorEvent e : historyEvents(p.c().query())) {
                 records.add(raw(e, offset++));
             }
             for (BehaviorEvent e : p.after()) {
                 records.add(raw(e, offset++));
             }
         }
-        Configuration conf = new Configuration();
-        conf.set(ModelOptions.PATH, versionDir.toAbsolutePath().toString());
-        conf.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
-        conf.set(RecommendOptions.TOP_K, topK);
-        // the model's own lists: an exploration slot is not the model's answer to the shift
-        conf.set(RecommendOptions.EXPLORE_SLOTS, 0);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(1);
-        Map<String, Recommendation> lists = new HashMap<>();
-        try (CloseableIterator<Recommendation> out = RecommendationPipeline.define(conf, env.fromData(records))
-                .recommendations()
-                .executeAndCollect("towerflow-intent-shift")) {
-            while (out.hasNext()) {
-                Recommendation r = out.next();
-                lists.put(r.userId + "@" + r.eventTs, r);
-            }
-        }
+        Map<String, Recommendation> lists = listsFromJob(versionDir, records, topK, "towerflow-intent-shift");
         int[] until = new int[planted.size()];
         for (int u = 0; u < planted.size(); u++) {
             Planted p = planted.get(u);
@@ -188,6 +179,49 @@ public final class IntentShift {
             }
         }
         return until;
+    }
+
+    /** A case's history as the events that made it (its search queries included), in time order. */
+    static List<BehaviorEvent> historyEvents(UserQuery q) {
+        List<BehaviorEvent> events = new ArrayList<>();
+        for (int i = 0; i < q.historySize(); i++) {
+            events.add(new BehaviorEvent(q.userId(), q.itemIds()[i], Action.ofCode(q.actions()[i]), q.ts()[i],
+                    q.categoryIds()[i]));
+        }
+        for (int i = 0; q.queries() != null && i < q.queries().length; i++) {
+            BehaviorEvent s = new BehaviorEvent(q.userId(), null, Action.SEARCH, q.queryTs()[i], null);
+            s.query = q.queries()[i];
+            events.add(s);
+        }
+        events.sort(java.util.Comparator.comparingLong(e -> e.ts));
+        return events;
+    }
+
+    /**
+     * The list the job emits for each of {@code records} (by "userId@eventTs"): the records go
+     * through the real job DAG ({@link RecommendationPipeline#define}) on a local environment,
+     * parallelism 1, serving the version in {@code versionDir}.
+     */
+    static Map<String, Recommendation> listsFromJob(Path versionDir, List<RawRecord> records, int topK, String job)
+            throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(ModelOptions.PATH, versionDir.toAbsolutePath().toString());
+        conf.set(ModelOptions.DEVICE, ModelOptions.DeviceChoice.CPU);
+        conf.set(RecommendOptions.TOP_K, topK);
+        // the model's own lists: an exploration slot is not the model's answer to the shift or the search
+        conf.set(RecommendOptions.EXPLORE_SLOTS, 0);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(1);
+        Map<String, Recommendation> lists = new HashMap<>();
+        try (CloseableIterator<Recommendation> out = RecommendationPipeline.define(conf, env.fromData(records))
+                .recommendations()
+                .executeAndCollect(job)) {
+            while (out.hasNext()) {
+                Recommendation r = out.next();
+                lists.put(r.userId + "@" + r.eventTs, r);
+            }
+        }
+        return lists;
     }
 
     /** Events until majority with the user vector frozen before the shift. */
@@ -233,7 +267,7 @@ public final class IntentShift {
         return ids;
     }
 
-    private static RawRecord raw(BehaviorEvent e, long offset) {
+    static RawRecord raw(BehaviorEvent e, long offset) {
         return new RawRecord(JsonCodec.behaviorEvent(e), "intent-shift", 0, offset, e.ts);
     }
 

@@ -37,7 +37,8 @@ public final class OracleRanker implements Ranker {
     /**
      * The oracle for the cases of a split of the first {@code events} events of {@code generator}:
      * replays the stream (it is seeded, so it is the same stream) to find each case user's latent
-     * state right after the user's last event before the split.
+     * state right after the user's last event before the split (and any searches that follow it
+     * before the split: a search moves the session to the searched category).
      */
     public static OracleRanker atSplit(SyntheticGenerator generator, long events, ItemCatalogue catalogue,
             List<EvalCase> cases) {
@@ -53,6 +54,12 @@ public final class OracleRanker implements Ranker {
         while (it.hasNext()) {
             SyntheticGenerator.Labeled l = it.next();
             int u = l.state().user();
+            if (l.event().itemId == null) { // a search: no example, but it moves the latent state
+                if (seen[u] == before[u] && before[u] > 0) {
+                    states.put(l.event().userId, l.state());
+                }
+                continue;
+            }
             if (++seen[u] == before[u]) {
                 states.put(l.event().userId, l.state());
             }
