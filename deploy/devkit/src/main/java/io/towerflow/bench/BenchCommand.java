@@ -33,8 +33,13 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * BenchCommand [--quick] [--summary-json FILE] [--plots DIR] [--threads 1] [--rounds 3] [--no-ann] [--no-pipeline]
- *     [--model model-artifacts/v20261123-bootstrap]
+ *     [--model model-artifacts/v20261123-bootstrap] [--sequence-model DIR]
  * </pre>
+ *
+ * With {@code --sequence-model DIR} (a version of the sequence user tower) it also puts the two
+ * user towers side by side ({@link TowersSection}): {@code --model}'s and that one's serving
+ * users/s on the same catalogue sizes, and the embedded pipeline's events/s at saturation with
+ * each, interleaved round by round.
  *
  * Without {@code --quick} or {@code --no-ann} it also measures the approximate index at 1M items
  * ({@link AnnSection}). Without {@code --no-pipeline} it runs the embedded pipeline at saturation and at
@@ -54,8 +59,8 @@ public final class BenchCommand {
     static final int[] ANN_PROBES = {8, 16, 32, 64, 128};
 
     private final boolean quick;
-    private final int rounds;
-    private final Path model;
+    final int rounds;
+    final Path model;
 
     private BenchCommand(boolean quick, int rounds, Path model) {
         this.quick = quick;
@@ -72,6 +77,7 @@ public final class BenchCommand {
         boolean ann = true;
         boolean pipeline = true;
         Path model = Path.of("model-artifacts/v20261123-bootstrap");
+        Path sequenceModel = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -80,11 +86,12 @@ public final class BenchCommand {
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--model" -> model = Path.of(args[++i]);
+                case "--sequence-model" -> sequenceModel = Path.of(args[++i]);
                 case "--no-ann" -> ann = false;
                 case "--no-pipeline" -> pipeline = false;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + " (try --quick, --summary-json FILE, --plots DIR, --threads N, --rounds N, --model DIR, --no-ann,"
-                        + " --no-pipeline)");
+                        + " --no-pipeline, --sequence-model DIR)");
             }
         }
         if (!ScoringKernel.vectorApiAvailable()) {
@@ -114,6 +121,9 @@ public final class BenchCommand {
         out.put("gemmCeilingUsersPerSecond", ceiling);
         SyntheticVectors.release();
         out.put("serving", bench.serving());
+        if (sequenceModel != null) {
+            out.put("towers", TowersSection.run(bench, sequenceModel, Path.of(".run/bench-towers")));
+        }
         if (ann && !quick) {
             out.put("ann", AnnSection.run(model, ANN_ITEMS, ANN_LISTS, ANN_PROBES, bench.rounds));
         }
@@ -229,7 +239,7 @@ public final class BenchCommand {
      * One method's figures: median ops/s (wall clock) and ops per process CPU-second over the
      * rounds, and the medians of the per-round ratios to the first method of the comparison.
      */
-    private record Measured(double opsPerSecond, double opsPerCpuSecond, double ratio, double cpuRatio) {
+    record Measured(double opsPerSecond, double opsPerCpuSecond, double ratio, double cpuRatio) {
         void put(Map<String, Object> row, int batch) {
             row.put("usersPerSecond", round(opsPerSecond * batch, 10));
             row.put("ratioToNaive", round(ratio, 1000));
@@ -238,12 +248,12 @@ public final class BenchCommand {
         }
     }
 
-    private static double round(double x, double scale) {
+    static double round(double x, double scale) {
         return Math.round(x * scale) / scale;
     }
 
     /** Runs {@code methods} one after the other within each round, {@link #rounds} rounds. */
-    private Map<String, Measured> compare(Class<?> benchmark, String method, Map<String, String> params,
+    Map<String, Measured> compare(Class<?> benchmark, String method, Map<String, String> params,
             String methodParam, List<String> methods) throws RunnerException {
         double[][] wall = new double[methods.size()][rounds];
         double[][] cpu = new double[methods.size()][rounds];

@@ -81,6 +81,7 @@ public final class TrainCommand {
                     + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
                     + " [--repeat-boost fit|none|WEIGHT:HALF_LIFE]"
                     + " [--user-tower pooled|sequence] [--sequence-layers N] [--sequence-heads N] [--sequence-dropout X]"
+                    + " [--sequence-training all-positions|per-event]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
     static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
     static final long DEFAULT_SYNTHETIC_EVENTS = 200_000;
@@ -96,7 +97,8 @@ public final class TrainCommand {
                 "--embedding-weight-decay", "--dim", "--embedding-dim", "--hidden",
                 "--history-length", "--recent-half-life", "--recency-half-life-ms", "--temperature",
                 "--repeat-boost", "--synthetic-users", "--synthetic-items", "--synthetic-categories",
-                "--user-tower", "--sequence-layers", "--sequence-heads", "--sequence-dropout");
+                "--user-tower", "--sequence-layers", "--sequence-heads", "--sequence-dropout",
+                "--sequence-training");
 
         Path events;
         boolean synthetic;
@@ -141,6 +143,8 @@ public final class TrainCommand {
         /** {@code pooled} or {@code sequence} (ModelConfig#userTower); null keeps the default (pooled). */
         String userTower;
         SequenceTowerConfig sequence = SequenceTowerConfig.DEFAULTS;
+        /** Sequence tower: every position of a window in one causal pass, or one pass per example. */
+        boolean allPositions = TwoTowerTrainer.Options.defaults().allPositions();
         /** Fit a {@link RepeatBoost} on the validation users after training (docs/model.md). */
         boolean fitRepeatBoost = true;
         /** A given boost instead ({@code --repeat-boost none} gives {@link RepeatBoost#NONE}). */
@@ -227,6 +231,7 @@ public final class TrainCommand {
                 case "--sequence-layers": sequence = new SequenceTowerConfig(positive(a, v), sequence.heads(), sequence.dropout()); break;
                 case "--sequence-heads": sequence = new SequenceTowerConfig(sequence.layers(), positive(a, v), sequence.dropout()); break;
                 case "--sequence-dropout": sequence = new SequenceTowerConfig(sequence.layers(), sequence.heads(), number(a, v, true)); break;
+                case "--sequence-training": allPositions = sequenceTraining(a, v); break;
                 case "--synthetic-users": syntheticUsers = positive(a, v); break;
                 case "--synthetic-items": syntheticItems = positive(a, v); break;
                 case "--synthetic-categories": syntheticCategories = positive(a, v); break;
@@ -239,6 +244,13 @@ public final class TrainCommand {
                 throw new IllegalArgumentException(a + " must be pooled or sequence, got " + v);
             }
             return v;
+        }
+
+        private static boolean sequenceTraining(String a, String v) {
+            if (!v.equals("all-positions") && !v.equals("per-event")) {
+                throw new IllegalArgumentException(a + " must be all-positions or per-event, got " + v);
+            }
+            return v.equals("all-positions");
         }
 
         /** {@code fit}, {@code none} or {@code WEIGHT:HALF_LIFE}. */
@@ -334,6 +346,7 @@ public final class TrainCommand {
                     .withLogQ(logQ)
                     .withSchedule(schedule)
                     .withUniformNegatives(uniformNegatives)
+                    .withAllPositions(allPositions)
                     .withProgress(progress, logEvery)
                     .withListener(listener);
         }

@@ -234,13 +234,42 @@ public final class TwoTowerModel implements AutoCloseable {
      * to {@code shape} when given.
      */
     static NDArray lookup(NDManager manager, NDArray source, int[] rows, int count, Shape shape) {
+        NDArray index = index(manager, rows, count);
+        NDArray flat = source.get(manager, new NDIndex("{}", index));
+        return shape == null ? flat : flat.reshape(shape);
+    }
+
+    /** Indices {@code rows[0..count)} as an int64 array of {@code manager}. */
+    static NDArray index(NDManager manager, int[] rows, int count) {
         long[] idx = new long[count];
         for (int i = 0; i < count; i++) {
             idx[i] = rows[i];
         }
-        NDArray index = manager.create(idx);
-        NDArray flat = source.get(manager, new NDIndex("{}", index));
-        return shape == null ? flat : flat.reshape(shape);
+        return manager.create(idx);
+    }
+
+    /**
+     * All-position training of the sequence user tower: windows of history embeddings [w, N, E]
+     * (items and categories), left-padded, with validity {@code valid} [w, N]; one causal pass of
+     * the encoder, then the user vector at each of the slots {@code slots} [m] (flat indices
+     * {@code window × N + position} into the windows) from the encoder's output there ⊕ that
+     * target's user-id embedding ({@code userEmbeddings} [m, E]), plus the item skip of the item at
+     * that slot → [m, dim]. The output at position t depends on the window's inputs at positions
+     * ≤ t only; at position N − 1 it is what {@link #userVectors} gives for that history.
+     */
+    NDArray sequenceTowerAtPositions(NDArray historyItems, NDArray historyCategories, NDArray valid,
+            NDArray userEmbeddings, NDArray slots, boolean training) {
+        if (block.sequence == null) {
+            throw new IllegalStateException("all-position training needs the sequence user tower");
+        }
+        Shape shape = historyItems.getShape();
+        long flat = shape.get(0) * shape.get(1);
+        NDArray x = historyItems.add(historyCategories).mul(valid.expandDims(2)); // padded slots zero
+        NDArray h = block.sequence.encode(parameterStore, x, valid, training);
+        NDIndex at = new NDIndex("{}", slots);
+        NDArray states = h.reshape(flat, shape.get(2)).get(at);
+        NDArray o = mlp(block.userHidden, block.userOut, states.concat(userEmbeddings, 1), training);
+        return output(o, block.itemSkip == null ? null : x.reshape(flat, shape.get(2)).get(at), training);
     }
 
     /** Item tower on embeddings [b, E] ⊕ [b, E] → [b, dim]. */

@@ -544,6 +544,85 @@ public final class TrainingExamples {
         return eventTs[positions[example]];
     }
 
+    /**
+     * The windows of all-position training ({@link TwoTowerTrainer.Options#withAllPositions}): each
+     * is a range of one user's events, inputs {@code [from, end)} and targets {@code (from, end]}
+     * (the event after each input), at most {@code historyLength} inputs. A target must be an
+     * example of this view, so that held-out events never are one; an input may be any earlier
+     * event of the user, as in a per-event history. Walking each user's examples from the newest,
+     * a window ends at the newest example not yet covered and covers the examples of the {@code
+     * historyLength} events up to it, so every example with an earlier event of its user is the
+     * target of exactly one window; a user's first event (no input before it) is never one.
+     */
+    public Windows sequenceWindows() {
+        int[] sorted = positions.clone();
+        Arrays.sort(sorted);
+        BitSet target = new BitSet(eventUser.length);
+        for (int p : sorted) {
+            target.set(p);
+        }
+        IntList ends = new IntList();
+        IntList counts = new IntList();
+        for (int i = sorted.length - 1; i >= 0; ) {
+            int end = sorted[i];
+            int u = eventUser[end];
+            int from = Math.max(userStart[u], end - historyLength);
+            int count = 0;
+            while (i >= 0 && sorted[i] > from && eventUser[sorted[i]] == u) {
+                count++;
+                i--;
+            }
+            while (i >= 0 && sorted[i] == from && eventUser[sorted[i]] == u && from == userStart[u]) {
+                i--; // the user's first event: nothing before it to predict it from
+            }
+            if (count > 0) {
+                ends.add(end);
+                counts.add(count);
+            }
+        }
+        int[] e = Arrays.copyOf(ends.data, ends.size);
+        int[] c = Arrays.copyOf(counts.data, counts.size);
+        // oldest first, so that the order does not depend on this walk
+        for (int a = 0, b = e.length - 1; a < b; a++, b--) {
+            int t = e[a];
+            e[a] = e[b];
+            e[b] = t;
+            t = c[a];
+            c[a] = c[b];
+            c[b] = t;
+        }
+        return new Windows(e, c, target);
+    }
+
+    /**
+     * All-position training windows ({@link #sequenceWindows()}): {@code ends[w]} is the event of
+     * window w's last target, {@code targets[w]} how many examples it holds; {@link #isTarget}
+     * whether an event is an example of the view.
+     */
+    public record Windows(int[] ends, int[] targets, BitSet examples) {
+        public int size() {
+            return ends.length;
+        }
+
+        public boolean isTarget(int event) {
+            return examples.get(event);
+        }
+
+        /** Examples covered by all windows. */
+        public long totalTargets() {
+            long t = 0;
+            for (int c : targets) {
+                t += c;
+            }
+            return t;
+        }
+    }
+
+    /** First input event of the all-position window ending at {@code end}. */
+    int windowFrom(int end) {
+        return Math.max(userStart[eventUser[end]], end - historyLength);
+    }
+
     /** First event position of the example's history (inclusive). */
     int historyFrom(int position) {
         return Math.max(userStart[eventUser[position]], position - historyLength);

@@ -80,6 +80,8 @@ public final class TwoTowerTrainer {
      * @param uniformNegatives uniformly drawn extra negatives per step (see {@link #withUniformNegatives})
      * @param embeddingWeightDecay decoupled weight decay of the embedding rows (see {@link
      *     #withEmbeddingWeightDecay})
+     * @param allPositions sequence tower only: train every position of a window in one causal pass
+     *     (see {@link #withAllPositions})
      */
     public record Options(
             int batchSize,
@@ -93,7 +95,8 @@ public final class TwoTowerTrainer {
             LogQ logQ,
             Schedule schedule,
             int uniformNegatives,
-            float embeddingWeightDecay) {
+            float embeddingWeightDecay,
+            boolean allPositions) {
 
         public Options {
             if (batchSize < 2) {
@@ -117,7 +120,8 @@ public final class TwoTowerTrainer {
         }
 
         public static Options defaults() {
-            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT, 0, 0f);
+            return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT, 0, 0f,
+                    true);
         }
 
         public Options withBatchSize(int v) {
@@ -177,6 +181,18 @@ public final class TwoTowerTrainer {
             return with(c -> c.embeddingWeightDecay = v);
         }
 
+        /**
+         * For the sequence user tower: true (the default) trains it as SASRec does — a batch is a
+         * set of windows of users' events ({@link TrainingExamples#sequenceWindows}), one causal
+         * pass of the encoder gives a user vector at every position, and each is scored against
+         * the event after it, so one forward pass of a window of N events trains N examples;
+         * false re-encodes each example's whole history by itself (the pooled tower's per-event
+         * path). The pooled tower always trains per event.
+         */
+        public Options withAllPositions(boolean v) {
+            return with(c -> c.allPositions = v);
+        }
+
         /** These options with {@code change} applied to a mutable copy. */
         private Options with(Consumer<Copy> change) {
             Copy c = new Copy(this);
@@ -198,6 +214,7 @@ public final class TwoTowerTrainer {
             Schedule schedule;
             int uniformNegatives;
             float embeddingWeightDecay;
+            boolean allPositions;
 
             Copy(Options o) {
                 batchSize = o.batchSize;
@@ -212,11 +229,13 @@ public final class TwoTowerTrainer {
                 schedule = o.schedule;
                 uniformNegatives = o.uniformNegatives;
                 embeddingWeightDecay = o.embeddingWeightDecay;
+                allPositions = o.allPositions;
             }
 
             Options build() {
                 return new Options(batchSize, epochs, learningRate, embeddingLearningRate, seed, logEvery,
-                        progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay);
+                        progress, listener, logQ, schedule, uniformNegatives, embeddingWeightDecay,
+                        allPositions);
             }
         }
     }
@@ -324,12 +343,17 @@ public final class TwoTowerTrainer {
         }
 
         int b = options.batchSize();
-        int n = data.size();
-        long stepsPerEpoch = n / b + (n % b >= 2 ? 1 : 0);
-        long stepsTotal = stepsPerEpoch * options.epochs();
+        boolean windows = config.hasSequenceTower() && options.allPositions();
+        TrainingExamples.Windows w = windows ? data.sequenceWindows() : null;
+        // what an epoch shuffles and steps through: examples, or windows of examples
+        int n = windows ? w.size() : data.size();
+        long stepsPerEpoch = windows
+                ? (w.totalTargets() + b - 1) / b // about: a batch closes when the next window would overflow it
+                : n / b + (n % b >= 2 ? 1 : 0);
+        long stepsTotal = Math.max(1, stepsPerEpoch * options.epochs());
         Random random = new Random(options.seed());
-        int[] order = data.positions.clone();
-        Batch batch = new Batch(b, uniform, config.historyLength());
+        int[] order = windows ? indices(n) : data.positions.clone();
+        Batch batch = new Batch(b, uniform, config.historyLength(), windows);
         double[] epochLosses = new double[options.epochs()];
         List<Double> firstWindow = new ArrayList<>();
         double[] lastWindow = new double[options.logEvery()];
@@ -345,12 +369,20 @@ public final class TwoTowerTrainer {
             shuffle(order, random);
             double epochLoss = 0;
             int epochSteps = 0;
-            for (int from = 0; from + 1 < n; from += b) {
-                int to = Math.min(n, from + b);
-                if (to - from < 2) {
-                    break;
+            for (int from = 0; from < n; ) {
+                int to;
+                if (windows) {
+                    to = batch.fillWindows(data, w, order, from, itemRow, catRow, userRow);
+                } else {
+                    to = Math.min(n, from + b);
+                    if (to - from < 2) {
+                        break;
+                    }
+                    batch.fill(data, order, from, to, itemRow, catRow, userRow, config);
                 }
-                batch.fill(data, order, from, to, itemRow, catRow, userRow, config);
+                if (batch.size < 2) {
+                    break; // a lone example has no in-batch negative
+                }
                 if (uniform > 0) {
                     batch.fillUniformNegatives(data.itemIds.length, negativeRandom, itemRow, catRow, itemCategory);
                 }
@@ -363,7 +395,7 @@ public final class TwoTowerTrainer {
                     batch.fillBias(negLogQ);
                 }
                 rateFactor = options.schedule() == Schedule.COSINE
-                        ? 0.5 * (1 + Math.cos(Math.PI * steps / stepsTotal))
+                        ? 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, steps / (double) stepsTotal)))
                         : 1;
                 float loss = step(batch);
                 if (!Float.isFinite(loss)) {
@@ -371,7 +403,7 @@ public final class TwoTowerTrainer {
                             + epoch + " step " + (steps + 1) + "; parameters are unusable");
                 }
                 steps++;
-                examples += to - from;
+                examples += batch.size;
                 epochLoss += loss;
                 epochSteps++;
                 if (firstWindow.size() < options.logEvery()) {
@@ -380,8 +412,9 @@ public final class TwoTowerTrainer {
                 lastWindow[(int) ((steps - 1) % lastWindow.length)] = loss;
                 windowLoss += loss;
                 windowSteps++;
-                windowExamples += to - from;
-                boolean endOfEpoch = to >= n || n - to < 2;
+                windowExamples += batch.size;
+                boolean endOfEpoch = to >= n || (!windows && n - to < 2);
+                from = to;
                 if (steps % options.logEvery() == 0 || endOfEpoch) {
                     long now = System.nanoTime();
                     report(new Progress(epoch, steps, stepsTotal, windowLoss / windowSteps,
@@ -446,6 +479,14 @@ public final class TwoTowerTrainer {
         users.flush();
     }
 
+    private static int[] indices(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        return a;
+    }
+
     private static void shuffle(int[] a, Random random) {
         for (int i = a.length - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
@@ -472,12 +513,25 @@ public final class TwoTowerTrainer {
                 NDArray itemLeaf = items.gather(sm);
                 NDArray catLeaf = categories.gather(sm);
                 NDArray userLeaf = users.gather(sm);
-                Shape hist = new Shape(b, n, e);
-                NDArray histItems = TwoTowerModel.lookup(sm, itemLeaf, batch.user.itemRows, b * n, hist);
-                NDArray histCats = TwoTowerModel.lookup(sm, catLeaf, batch.user.categoryRows, b * n, hist);
-                NDArray weights = model.poolingWeights(sm, batch.user, b);
-                NDArray userEmb = TwoTowerModel.lookup(sm, userLeaf, batch.user.userRows, b, null);
-                NDArray u = model.userTower(histItems, histCats, weights, userEmb, true);
+                NDArray u;
+                if (batch.windows) {
+                    int w = batch.windowCount;
+                    Shape hist = new Shape(w, n, e);
+                    u = model.sequenceTowerAtPositions(
+                            TwoTowerModel.lookup(sm, itemLeaf, batch.windowItemRows, w * n, hist),
+                            TwoTowerModel.lookup(sm, catLeaf, batch.windowCategoryRows, w * n, hist),
+                            sm.create(Arrays.copyOf(batch.windowValid, w * n), new Shape(w, n)),
+                            TwoTowerModel.lookup(sm, userLeaf, batch.targetUserRow, b, null),
+                            TwoTowerModel.index(sm, batch.targetSlot, b),
+                            true);
+                } else {
+                    Shape hist = new Shape(b, n, e);
+                    NDArray histItems = TwoTowerModel.lookup(sm, itemLeaf, batch.user.itemRows, b * n, hist);
+                    NDArray histCats = TwoTowerModel.lookup(sm, catLeaf, batch.user.categoryRows, b * n, hist);
+                    NDArray weights = model.poolingWeights(sm, batch.user, b);
+                    NDArray userEmb = TwoTowerModel.lookup(sm, userLeaf, batch.user.userRows, b, null);
+                    u = model.userTower(histItems, histCats, weights, userEmb, true);
+                }
                 int columns = batch.columns();
                 NDArray v = model.itemTower(
                         TwoTowerModel.lookup(sm, itemLeaf, batch.targetItem, columns, null),
@@ -521,15 +575,82 @@ public final class TwoTowerTrainer {
         final int[] negativeDense;
         int size;
         int negatives;
+        /** All-position training: the rows are targets at positions of {@link #windowCount} windows. */
+        final boolean windows;
+        final int[] windowItemRows;
+        final int[] windowCategoryRows;
+        final float[] windowValid;
+        /** Per target: its input's slot in the windows ({@code window × N + position}) and user row. */
+        final int[] targetSlot;
+        final int[] targetUserRow;
+        int windowCount;
 
-        Batch(int capacity, int uniformNegatives, int historyLength) {
-            user = new UserBatch(capacity, historyLength);
+        Batch(int batchSize, int uniformNegatives, int historyLength, boolean windows) {
+            // a window holds up to N targets and a batch at least one window
+            int capacity = windows ? Math.max(batchSize, historyLength) : batchSize;
+            this.windows = windows;
+            user = windows ? null : new UserBatch(capacity, historyLength);
+            int slots = windows ? capacity * historyLength : 0;
+            windowItemRows = new int[slots];
+            windowCategoryRows = new int[slots];
+            windowValid = new float[slots];
+            targetSlot = new int[windows ? capacity : 0];
+            targetUserRow = new int[windows ? capacity : 0];
             targetItem = new int[capacity + uniformNegatives];
             targetCategory = new int[capacity + uniformNegatives];
             targetDense = new int[capacity];
             negativeDense = new int[uniformNegatives];
             bias = new float[capacity * (capacity + uniformNegatives)];
             keys = new int[capacity];
+        }
+
+        /**
+         * Fills the batch with windows {@code order[from..)} of {@code w} while their targets fit
+         * in the batch size (at least one window); returns the index after the last one taken.
+         * Each window's inputs are left-padded into N slots (its newest input at N − 1), as the
+         * serving path aligns a history; padded slots point at local row 0 and are invalid.
+         */
+        int fillWindows(TrainingExamples data, TrainingExamples.Windows w, int[] order, int from,
+                int[] itemRow, int[] catRow, int[] userRow) {
+            int n = config.historyLength();
+            int limit = options.batchSize();
+            size = 0;
+            negatives = 0;
+            windowCount = 0;
+            int next = from;
+            // targets first, so that local row 0 of every sub-table is a real, touched row
+            while (next < order.length && (windowCount == 0 || size + w.targets()[order[next]] <= limit)) {
+                int end = w.ends()[order[next]];
+                int start = data.windowFrom(end);
+                int base = windowCount * n + n - (end - start); // slot of the window's first input
+                int user = users.local(userRow[data.eventUser[end]]);
+                for (int q = start; q < end; q++) {
+                    if (w.isTarget(q + 1)) {
+                        targetSlot[size] = base + q - start;
+                        targetUserRow[size] = user;
+                        targetDense[size] = data.eventItem[q + 1];
+                        targetItem[size] = items.local(itemRow[data.eventItem[q + 1]]);
+                        targetCategory[size] = categories.local(catRow[data.eventCategory[q + 1] + 1]);
+                        size++;
+                    }
+                }
+                windowCount++;
+                next++;
+            }
+            Arrays.fill(windowItemRows, 0, windowCount * n, 0);
+            Arrays.fill(windowCategoryRows, 0, windowCount * n, 0);
+            Arrays.fill(windowValid, 0, windowCount * n, 0f);
+            for (int k = 0; k < windowCount; k++) {
+                int end = w.ends()[order[from + k]];
+                int start = data.windowFrom(end);
+                int base = k * n + n - (end - start);
+                for (int q = start; q < end; q++) {
+                    windowItemRows[base + q - start] = items.local(itemRow[data.eventItem[q]]);
+                    windowCategoryRows[base + q - start] = categories.local(catRow[data.eventCategory[q] + 1]);
+                    windowValid[base + q - start] = 1f;
+                }
+            }
+            return next;
         }
 
         /** Candidate columns of the softmax: the batch's targets, then the uniform negatives. */
