@@ -713,7 +713,8 @@ public final class TwoTowerTrainer {
          * The bias of every (row, column) pair when uniform negatives are mixed in: −log of the
          * column item's expected number of copies among the candidates, B·q (its share of the
          * targets: {@code exp(−negLogQ)}, or the streaming estimate of a batch holding it) plus
-         * U / N from the uniform draws; a row's own target elsewhere among the columns is masked.
+         * U / N from the uniform draws; a row's own target elsewhere among the columns is masked,
+         * and with windows the other targets of the row's window (the same user's other acts).
          */
         void fillMixedBias(float[] negLogQ, int[] itemKey, int itemCount) {
             int columns = columns();
@@ -730,17 +731,28 @@ public final class TwoTowerTrainer {
                 }
                 float columnBias = Double.isNaN(inBatch) ? 0f : (float) -Math.log(inBatch + uniformShare);
                 for (int i = 0; i < size; i++) {
-                    boolean ownTargetElsewhere = i != j && targetDense[i] == d;
+                    boolean ownTargetElsewhere = i != j && (targetDense[i] == d || sameWindow(i, j));
                     bias[i * columns + j] = ownTargetElsewhere ? MASKED : columnBias;
                 }
             }
         }
 
-        /** The logQ bias of every (row, column) pair; other rows' copies of a row's target masked. */
+        /**
+         * Whether rows i and j (column j a target of this batch) are targets of the same window:
+         * the user's own other acts are no negatives for each other.
+         */
+        private boolean sameWindow(int i, int j) {
+            return windows && j < size && targetSlot[i] / config.historyLength() == targetSlot[j] / config.historyLength();
+        }
+
+        /**
+         * The logQ bias of every (row, column) pair; other rows' copies of a row's target masked,
+         * and with windows the other targets of a row's own window.
+         */
         void fillBias(float[] negLogQ) {
             for (int i = 0; i < size; i++) {
                 for (int j = 0; j < size; j++) {
-                    bias[i * size + j] = i != j && targetDense[i] == targetDense[j]
+                    bias[i * size + j] = i != j && (targetDense[i] == targetDense[j] || sameWindow(i, j))
                             ? MASKED
                             : negLogQ[targetDense[j]];
                 }
