@@ -81,7 +81,7 @@ public final class TrainCommand {
                     + " [--history-length N] [--recent-half-life EVENTS] [--recency-half-life-ms MS] [--temperature T]"
                     + " [--repeat-boost fit|none|WEIGHT:HALF_LIFE]"
                     + " [--user-tower pooled|sequence] [--sequence-layers N] [--sequence-heads N] [--sequence-dropout X]"
-                    + " [--sequence-training all-positions|per-event]"
+                    + " [--sequence-training per-event|all-positions]"
                     + " [--synthetic-users N] [--synthetic-items N] [--synthetic-categories N]";
     static final String USAGE = "usage: TrainCommand " + TRAINING_USAGE + " [--eval-k N]";
     static final long DEFAULT_SYNTHETIC_EVENTS = 200_000;

@@ -121,7 +121,7 @@ public final class TwoTowerTrainer {
 
         public static Options defaults() {
             return new Options(256, 1, 2e-3f, 2e-2f, 42L, 100, null, null, LogQ.STREAMING, Schedule.CONSTANT, 0, 0f,
-                    true);
+                    false);
         }
 
         public Options withBatchSize(int v) {
@@ -182,12 +182,12 @@ public final class TwoTowerTrainer {
         }
 
         /**
-         * For the sequence user tower: true (the default) trains it as SASRec does — a batch is a
+         * For the sequence user tower: true trains it as SASRec does — a batch is a
          * set of windows of users' events ({@link TrainingExamples#sequenceWindows}), one causal
          * pass of the encoder gives a user vector at every position, and each is scored against
          * the event after it, so one forward pass of a window of N events trains N examples;
-         * false re-encodes each example's whole history by itself (the pooled tower's per-event
-         * path). The pooled tower always trains per event.
+         * false (the default) re-encodes each example's whole history by itself (the pooled
+         * tower's per-event path). The pooled tower always trains per event.
          */
         public Options withAllPositions(boolean v) {
             return with(c -> c.allPositions = v);
