@@ -44,6 +44,11 @@ import java.util.regex.Pattern;
  *
  * {@code --ann-only}: the approximate index section alone ({@code --ann-items}: its catalogue size).
  *
+ * With {@code --sequence-model DIR} (a version of the sequence user tower) it also puts the two
+ * user towers side by side ({@link TowersSection}): {@code --model}'s and that one's serving
+ * users/s on the same catalogue sizes, and the embedded pipeline's events/s at saturation with
+ * each, interleaved round by round.
+ *
  * Without {@code --quick} or {@code --no-ann} it also measures the approximate index at 1M items
  * ({@link AnnSection}). Without {@code --no-pipeline} it runs the embedded pipeline at saturation and at
  * half load beside the serving model ({@link PipelineSection}; {@code --quick}: 20k items only).
@@ -101,10 +106,14 @@ public final class BenchCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}).")
     int annItems = ANN_ITEMS;
 
+    @Option(names = "--sequence-model", paramLabel = "DIR", description = "A version of the sequence user tower: put the"
+            + " two towers side by side (serving users/s and the demo's events/s, --model's against this one's).")
+    Path sequenceModel;
+
     @Spec
     CommandSpec spec;
 
-    private int rounds;
+    int rounds;
 
     public static void main(String[] args) {
         System.exit(Cli.execute(new BenchCommand(), System.out, System.err, args));
@@ -147,6 +156,9 @@ public final class BenchCommand implements Callable<Integer> {
             out.put("gemmCeilingUsersPerSecond", ceiling);
             SyntheticVectors.release();
             out.put("serving", bench.serving());
+            if (sequenceModel != null) {
+                out.put("towers", TowersSection.run(bench, sequenceModel, Path.of(".run/bench-towers")));
+            }
             if (ann && !quick) {
                 out.put("ann", AnnSection.run(model, annItems, annLists, ANN_PROBES, bench.rounds));
             }
@@ -264,7 +276,7 @@ public final class BenchCommand implements Callable<Integer> {
      * One method's figures: median ops/s (wall clock) and ops per process CPU-second over the
      * rounds, and the medians of the per-round ratios to the first method of the comparison.
      */
-    private record Measured(double opsPerSecond, double opsPerCpuSecond, double ratio, double cpuRatio) {
+    record Measured(double opsPerSecond, double opsPerCpuSecond, double ratio, double cpuRatio) {
         void put(Map<String, Object> row, int batch) {
             row.put("usersPerSecond", round(opsPerSecond * batch, 10));
             row.put("ratioToNaive", round(ratio, 1000));
@@ -273,12 +285,12 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static double round(double x, double scale) {
+    static double round(double x, double scale) {
         return Math.round(x * scale) / scale;
     }
 
     /** Runs {@code methods} one after the other within each round, {@link #rounds} rounds. */
-    private Map<String, Measured> compare(Class<?> benchmark, String method, Map<String, String> params,
+    Map<String, Measured> compare(Class<?> benchmark, String method, Map<String, String> params,
             String methodParam, List<String> methods) throws RunnerException {
         double[][] wall = new double[methods.size()][rounds];
         double[][] cpu = new double[methods.size()][rounds];

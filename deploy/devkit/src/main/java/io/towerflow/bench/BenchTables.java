@@ -77,5 +77,32 @@ final class BenchTables {
                     s.get("cpuRatioToNaive"));
         }
         out.println();
+        Map<String, Object> towers = (Map<String, Object>) summary.get("towers");
+        if (towers != null) {
+            out.printf("User towers side by side (serving kernel, B = 64, K = 20; pipeline: the demo at saturation,"
+                    + " parallelism 1). Ratios: medians of the per-round ratios to the pooled tower.%n%n");
+            table(out, "| tower | model | items | serving users/s | ratio to pooled | users per CPU-s | CPU ratio |",
+                    "| --- | --- | ---: | ---: | ---: | ---: | ---: |", (List<Map<String, Object>>) towers.get("serving"),
+                    "| %s | %s | %,d | %,.0f | %.2f | %,.0f | %.2f |", "tower", "model", "items", "usersPerSecond",
+                    "ratioToPooled", "usersPerCpuSecond", "cpuRatioToPooled");
+            table(out, "| tower | model | items | pipeline events/s | ratio to pooled |", "| --- | --- | ---: | ---: | ---: |",
+                    (List<Map<String, Object>>) towers.get("pipeline"), "| %s | %s | %,d | %,d | %.2f |", "tower",
+                    "model", "items", "eventsPerSecond", "ratioToPooled");
+        }
+    }
+
+    /** A Markdown table: header and alignment lines, then one row per map (its {@code keys}' values), then a blank line. */
+    private static void table(PrintStream out, String header, String align, List<Map<String, Object>> rows,
+            String format, String... keys) {
+        out.println(header);
+        out.println(align);
+        for (Map<String, Object> r : rows) {
+            Object[] values = new Object[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                values[i] = r.get(keys[i]);
+            }
+            out.printf(format + "%n", values);
+        }
+        out.println();
     }
 }

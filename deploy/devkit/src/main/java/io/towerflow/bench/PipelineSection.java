@@ -85,7 +85,7 @@ final class PipelineSection {
     }
 
     /** One demo run; its summary. */
-    private static JsonNode demo(Path version, Path workDir, String rate, long events, int batch, boolean quick)
+    static JsonNode demo(Path version, Path workDir, String rate, long events, int batch, boolean quick)
             throws Exception {
         List<String> args = new ArrayList<>(Arrays.asList(
                 "--model", version.toString(),
