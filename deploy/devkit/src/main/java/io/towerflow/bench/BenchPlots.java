@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The bench's PNG plot: users/s by catalogue size for each method at one batch size, with the
- * GEMM ceiling. {@code BenchPlots SUMMARY.json DIR} draws it again from a saved summary.
+ * The bench's PNG plots: users/s by catalogue size for each method at one batch size, with the
+ * GEMM ceiling, and the pipeline's latency CDF at half load. {@code BenchPlots SUMMARY.json DIR} draws it again from a saved summary.
  */
 public final class BenchPlots {
     private BenchPlots() {}
@@ -26,7 +26,9 @@ public final class BenchPlots {
 
     /** Writes {@code kernels-b<B>.png} into {@code dir} for every batch size in the summary. */
     @SuppressWarnings("unchecked")
-    static List<Path> write(Map<String, Object> summary, Path dir) throws IOException {
+    static List<Path> write(Map<String, Object> figures, Path dir) throws IOException {
+        // as read back from JSON: arrays as lists, numbers as Number
+        Map<String, Object> summary = new ObjectMapper().convertValue(figures, Map.class);
         Map<Integer, Map<String, List<double[]>>> byBatch = new LinkedHashMap<>();
         for (Map<String, Object> r : (List<Map<String, Object>>) summary.get("kernel")) {
             byBatch.computeIfAbsent(((Number) r.get("batch")).intValue(), b -> new LinkedHashMap<>())
@@ -44,6 +46,24 @@ public final class BenchPlots {
             series.put("GEMM ceiling", ceiling.toArray(new double[0][]));
             Path png = dir.resolve("kernels-b" + e.getKey() + ".png");
             Plots.usersPerSecondByCatalogue("Top-20 scoring, d = 64, batches of " + e.getKey(), series, png);
+            out.add(png);
+        }
+        List<Map<String, Object>> pipeline = (List<Map<String, Object>>) summary.get("pipeline");
+        Map<String, double[][]> cdfs = new LinkedHashMap<>();
+        for (Map<String, Object> r : pipeline == null ? List.<Map<String, Object>>of() : pipeline) {
+            List<List<Number>> points = (List<List<Number>>) r.get("halfLoadLatencyCdfMs");
+            if (points != null && !points.isEmpty()) {
+                double[][] xy = new double[points.size()][];
+                for (int i = 0; i < xy.length; i++) {
+                    xy[i] = new double[] {points.get(i).get(0).doubleValue(), points.get(i).get(1).doubleValue()};
+                }
+                cdfs.put(String.format("%,d items, batch %d, %,d events/s", ((Number) r.get("items")).intValue(),
+                        ((Number) r.get("batch")).intValue(), ((Number) r.get("halfLoadRate")).longValue()), xy);
+            }
+        }
+        if (!cdfs.isEmpty()) {
+            Path png = dir.resolve("latency-cdf-half-load.png");
+            Plots.latencyCdf("Event -> list latency at half of saturation (embedded pipeline, parallelism 1)", cdfs, png);
             out.add(png);
         }
         return out;

@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Exact top-K of a batch of user vectors over {@link ItemPanels}, fused in one pass with the Java
  * Vector API: no [B, N] score matrix. Items go in cache blocks of {@link #blockRows} rows; for
- * each block, every group of four users is scored against each panel of {@link #PANEL_WIDTH}
- * items with a 4 × 2 register tile of fused multiply-adds (component by component, so the
- * item panel is read once per four users), then one vector compare against the four users'
+ * each block, every group of four users (eight with 512-bit vectors) is scored against each panel
+ * of {@link #PANEL_WIDTH} items with a 4 × 2 (8 × 2) register tile of fused multiply-adds
+ * (component by component, so the item panel is read once per group), then one vector compare against the four users'
  * running thresholds decides whether any lane needs the scalar path into {@link TopKHeaps}.
  * Past the first few panels almost none does, so selection costs next to nothing.
  *
@@ -30,6 +30,14 @@ public final class FusedTopK {
     private static final int LANES = SPECIES.length();
     /** Items per panel: two vectors, so each broadcast user component feeds two FMAs. */
     public static final int PANEL_WIDTH = 2 * LANES;
+    /**
+     * Whether groups of eight users are scored together (an 8 × 2 tile, 16 accumulators): with
+     * 512-bit vectors (AVX-512, 32 vector registers) it fits in registers and halves the reads of
+     * each block per user; with 256-bit vectors (AVX2, 16 registers) it would spill, so four.
+     * {@code -Dtowerflow.fused.eight-user-tile=false} keeps groups of four (for side-by-side runs).
+     */
+    static final boolean EIGHT_USER_TILE = LANES >= 16
+            && Boolean.parseBoolean(System.getProperty("towerflow.fused.eight-user-tile", "true"));
     /** Items per cache block (a block of d = 64 panels is 256 KiB: it stays in L2 across user groups). */
     public static final int DEFAULT_BLOCK_ROWS = 1024;
 
@@ -62,7 +70,7 @@ public final class FusedTopK {
      * interpreted or in C1 it is two to three orders of magnitude slower, so the first batches of
      * a cold JVM — or any batch after a deoptimisation on a path never taken before — would stall
      * the stream. Call it where the index is built (off the processing path); every path
-     * (groups of four and single users, exclusions or none, unavailable rows or none) is taken.
+     * (groups of eight and four and single users, exclusions or none, unavailable rows or none) is taken.
      */
     public static void warmUp() {
         if (!WARM.compareAndSet(false, true)) {
@@ -70,7 +78,7 @@ public final class FusedTopK {
         }
         int rows = 1000;
         int dim = 64;
-        int users = 6;
+        int users = 13; // 13 and 12: groups of eight (512-bit vectors), of four and single users
         SplittableRandom r = new SplittableRandom(1);
         float[] items = new float[rows * dim];
         float[] vectors = new float[users * dim];
@@ -80,7 +88,7 @@ public final class FusedTopK {
         for (int i = 0; i < vectors.length; i++) {
             vectors[i] = (float) r.nextGaussian();
         }
-        int[][] excluded = {null, {1, 5, 900}, new int[0], {7}, null, {3, 999}};
+        int[][] excluded = {null, {1, 5, 900}, new int[0], {7}, null, {3, 999}, null, {2}, null, {4, 998}, {0}, null, {6}};
         long[] unavailable = new long[(rows + 63) / 64];
         unavailable[0] = 0b1010L;
         FusedTopK kernel = new FusedTopK(new ItemPanels(items, rows, dim, PANEL_WIDTH), 256);
@@ -119,6 +127,11 @@ public final class FusedTopK {
             for (int p0 = 0; p0 < panelCount; p0 += blockPanels) {
                 int p1 = Math.min(panelCount, p0 + blockPanels);
                 int u = 0;
+                if (EIGHT_USER_TILE) {
+                    for (; u + 8 <= b; u += 8) {
+                        scoreEight(users, u, p0, p1);
+                    }
+                }
                 for (; u + 4 <= b; u += 4) {
                     scoreFour(users, u, p0, p1);
                 }
@@ -189,6 +202,103 @@ public final class FusedTopK {
                 a3.intoArray(lanes, 0);
                 b3.intoArray(lanes, LANES);
                 offerLanes(u0 + 3, row0);
+            }
+        }
+    }
+
+    private void scoreEight(float[] users, int u0, int p0, int p1) {
+        float[] items = panels.data();
+        int dim = panels.dim();
+        int o0 = u0 * dim;
+        float[] thr = heaps.thresholds();
+        for (int p = p0; p < p1; p++) {
+            int base = p * dim * PANEL_WIDTH;
+            FloatVector a0 = FloatVector.zero(SPECIES);
+            FloatVector b0 = a0;
+            FloatVector a1 = a0;
+            FloatVector b1 = a0;
+            FloatVector a2 = a0;
+            FloatVector b2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b3 = a0;
+            FloatVector a4 = a0;
+            FloatVector b4 = a0;
+            FloatVector a5 = a0;
+            FloatVector b5 = a0;
+            FloatVector a6 = a0;
+            FloatVector b6 = a0;
+            FloatVector a7 = a0;
+            FloatVector b7 = a0;
+            for (int j = 0; j < dim; j++) {
+                int o = base + j * PANEL_WIDTH;
+                FloatVector x = FloatVector.fromArray(SPECIES, items, o);
+                FloatVector y = FloatVector.fromArray(SPECIES, items, o + LANES);
+                int uj = o0 + j;
+                FloatVector w0 = FloatVector.broadcast(SPECIES, users[uj]);
+                a0 = x.fma(w0, a0);
+                b0 = y.fma(w0, b0);
+                FloatVector w1 = FloatVector.broadcast(SPECIES, users[uj + 1 * dim]);
+                a1 = x.fma(w1, a1);
+                b1 = y.fma(w1, b1);
+                FloatVector w2 = FloatVector.broadcast(SPECIES, users[uj + 2 * dim]);
+                a2 = x.fma(w2, a2);
+                b2 = y.fma(w2, b2);
+                FloatVector w3 = FloatVector.broadcast(SPECIES, users[uj + 3 * dim]);
+                a3 = x.fma(w3, a3);
+                b3 = y.fma(w3, b3);
+                FloatVector w4 = FloatVector.broadcast(SPECIES, users[uj + 4 * dim]);
+                a4 = x.fma(w4, a4);
+                b4 = y.fma(w4, b4);
+                FloatVector w5 = FloatVector.broadcast(SPECIES, users[uj + 5 * dim]);
+                a5 = x.fma(w5, a5);
+                b5 = y.fma(w5, b5);
+                FloatVector w6 = FloatVector.broadcast(SPECIES, users[uj + 6 * dim]);
+                a6 = x.fma(w6, a6);
+                b6 = y.fma(w6, b6);
+                FloatVector w7 = FloatVector.broadcast(SPECIES, users[uj + 7 * dim]);
+                a7 = x.fma(w7, a7);
+                b7 = y.fma(w7, b7);
+            }
+            int row0 = p * PANEL_WIDTH;
+            if (a0.max(b0).compare(VectorOperators.GT, thr[u0 + 0]).anyTrue()) {
+                a0.intoArray(lanes, 0);
+                b0.intoArray(lanes, LANES);
+                offerLanes(u0 + 0, row0);
+            }
+            if (a1.max(b1).compare(VectorOperators.GT, thr[u0 + 1]).anyTrue()) {
+                a1.intoArray(lanes, 0);
+                b1.intoArray(lanes, LANES);
+                offerLanes(u0 + 1, row0);
+            }
+            if (a2.max(b2).compare(VectorOperators.GT, thr[u0 + 2]).anyTrue()) {
+                a2.intoArray(lanes, 0);
+                b2.intoArray(lanes, LANES);
+                offerLanes(u0 + 2, row0);
+            }
+            if (a3.max(b3).compare(VectorOperators.GT, thr[u0 + 3]).anyTrue()) {
+                a3.intoArray(lanes, 0);
+                b3.intoArray(lanes, LANES);
+                offerLanes(u0 + 3, row0);
+            }
+            if (a4.max(b4).compare(VectorOperators.GT, thr[u0 + 4]).anyTrue()) {
+                a4.intoArray(lanes, 0);
+                b4.intoArray(lanes, LANES);
+                offerLanes(u0 + 4, row0);
+            }
+            if (a5.max(b5).compare(VectorOperators.GT, thr[u0 + 5]).anyTrue()) {
+                a5.intoArray(lanes, 0);
+                b5.intoArray(lanes, LANES);
+                offerLanes(u0 + 5, row0);
+            }
+            if (a6.max(b6).compare(VectorOperators.GT, thr[u0 + 6]).anyTrue()) {
+                a6.intoArray(lanes, 0);
+                b6.intoArray(lanes, LANES);
+                offerLanes(u0 + 6, row0);
+            }
+            if (a7.max(b7).compare(VectorOperators.GT, thr[u0 + 7]).anyTrue()) {
+                a7.intoArray(lanes, 0);
+                b7.intoArray(lanes, LANES);
+                offerLanes(u0 + 7, row0);
             }
         }
     }

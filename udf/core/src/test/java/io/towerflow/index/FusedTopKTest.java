@@ -102,18 +102,19 @@ class FusedTopKTest {
     void exclusionsAreLeftOutInsideTheSelection() {
         int n = 2_000;
         float[] items = vectors(n, DIM, 5, 0);
-        float[] users = vectors(5, DIM, 6, 0);
-        ItemIndex.TopK plain = reference(items, n, users, 5, 20, null, null);
-        int[][] excluded = new int[5][];
-        for (int u = 0; u < 4; u++) { // each of the first four users loses its best 10 rows; user 4 none
+        int b = 13; // a group of eight (with 512-bit vectors), then four, then one
+        float[] users = vectors(b, DIM, 6, 0);
+        ItemIndex.TopK plain = reference(items, n, users, b, 20, null, null);
+        int[][] excluded = new int[b][];
+        for (int u : new int[] {0, 1, 2, 3, 9, 12}) { // these lose their best 10 rows; user 4 and others none
             excluded[u] = Arrays.copyOfRange(plain.rows(), u * 20, u * 20 + 10);
             Arrays.sort(excluded[u]);
         }
         long[] unavailable = new long[(n + 63) / 64];
         int gone = plain.row(4, 0);
         unavailable[gone >>> 6] |= 1L << gone;
-        ItemIndex.TopK expected = reference(items, n, users, 5, 20, excluded, unavailable);
-        ItemIndex.TopK actual = kernel(items, n, 512).topK(users, 5, 20, excluded, unavailable);
+        ItemIndex.TopK expected = reference(items, n, users, b, 20, excluded, unavailable);
+        ItemIndex.TopK actual = kernel(items, n, 512).topK(users, b, 20, excluded, unavailable);
         assertSame(expected, actual);
         assertEquals(plain.row(0, 10), actual.row(0, 0), "the 11th best is now first");
         assertTrue(Arrays.stream(actual.rows()).noneMatch(r -> r == gone));

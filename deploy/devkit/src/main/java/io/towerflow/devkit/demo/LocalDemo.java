@@ -14,6 +14,7 @@ import io.towerflow.kafka.Topics;
 import io.towerflow.records.JsonCodec;
 import io.towerflow.synthetic.SyntheticGenerator;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.flink.configuration.Configuration;
@@ -257,6 +258,9 @@ public final class LocalDemo implements Callable<Integer> {
 
     /** Windows on each side of a swap over which the HR@20 of the two versions is compared. */
     static final int COMPARE_WINDOWS = 4;
+    /** Quantiles of the steady latency CDF in the summary ({@code steady.latencyCdfMs}). */
+    static final double[] CDF_QUANTILES = {0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98,
+        0.99, 0.995, 0.999, 1.0};
 
     private static final class Run {
         private final LocalDemo o;
@@ -502,6 +506,11 @@ public final class LocalDemo implements Callable<Integer> {
                 steady.put("p50Ms", st[2]);
                 steady.put("p99Ms", st[3]);
                 steady.put("p999Ms", st[4]);
+                // the latency CDF after the warm-up ({q, ms} points), for the bench's plot
+                ArrayNode cdf = steady.putArray("latencyCdfMs");
+                for (double[] point : t.steadyCdf(first == null ? Long.MAX_VALUE : first.start + warmupMs, CDF_QUANTILES)) {
+                    cdf.addArray().add(point[0]).add((long) point[1]);
+                }
                 return null;
             });
             monitor.timeline(t -> {

@@ -211,6 +211,26 @@ final class Timeline {
             quantile(values, 0.5), quantile(values, 0.99), quantile(values, 0.999)};
     }
 
+    /** Latency quantiles of the lists emitted from {@code fromTs} on: {q, ms} for each of {@code qs}. */
+    List<double[]> steadyCdf(long fromTs, double[] qs) {
+        long[] picked = new long[n];
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            if (emitted[i] >= fromTs) {
+                picked[m++] = latency[i];
+            }
+        }
+        long[] sorted = Arrays.copyOf(picked, m);
+        Arrays.sort(sorted);
+        List<double[]> out = new ArrayList<>();
+        for (double q : qs) {
+            if (m > 0) {
+                out.add(new double[] {q, sorted[(int) Math.min(m - 1, Math.floor(q * m))]});
+            }
+        }
+        return out;
+    }
+
     static long quantile(long[] values, double q) {
         if (values.length == 0) {
             return -1;

@@ -68,16 +68,33 @@ public final class Plots {
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        addSeries(chart, series, 0, 1, 0);
+        save(chart, png);
+    }
+
+    /**
+     * Latency CDFs, one line per run ({@code series}: name → {quantile, ms} points in order),
+     * latency on a log axis; the bench's half-load plot.
+     */
+    public static void latencyCdf(String title, Map<String, double[][]> series, Path png) throws IOException {
+        XYChart chart = chart(title, "event -> list latency (ms)", "share of lists at or below");
+        chart.getStyler().setXAxisLogarithmic(true);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+        addSeries(chart, series, 1, 0, 1); // a log axis has no 0 ms
+        save(chart, png);
+    }
+
+    /** One line per entry of {@code series}: x and y from those columns of its points, x at least {@code xMin}. */
+    private static void addSeries(XYChart chart, Map<String, double[][]> series, int xColumn, int yColumn, double xMin) {
         for (Map.Entry<String, double[][]> e : series.entrySet()) {
             double[] x = new double[e.getValue().length];
             double[] y = new double[x.length];
             for (int i = 0; i < x.length; i++) {
-                x[i] = e.getValue()[i][0];
-                y[i] = e.getValue()[i][1];
+                x[i] = Math.max(xMin, e.getValue()[i][xColumn]);
+                y[i] = e.getValue()[i][yColumn];
             }
             chart.addSeries(e.getKey(), x, y);
         }
-        save(chart, png);
     }
 
     private static XYChart chart(String title, String xTitle, String yTitle) {
