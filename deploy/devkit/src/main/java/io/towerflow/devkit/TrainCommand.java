@@ -208,6 +208,11 @@ public final class TrainCommand extends PrintingCommand {
                         + " --search-rate > 0, else none).")
         Integer textBuckets;
 
+        @Option(names = "--search-starts-short-term", paramLabel = "BOOL", arity = "1",
+                description = "In a model with text, whether a search starts a new short term: the user tower's"
+                        + " short-term channel pools only the acts after the latest query (default: true).")
+        boolean searchStartsShortTerm = true;
+
         /**
          * Synthetic data (set by evaluate): every this many items one is cold, its events dropped
          * except among each user's last {@link #coldKeepLast} (the test events); 0: none.
@@ -337,7 +342,7 @@ public final class TrainCommand extends PrintingCommand {
             if (textBuckets == null ? searchRate > 0 : textBuckets > 0) {
                 TextConfig d = TextConfig.DEFAULTS;
                 c = c.withText(new TextConfig(textBuckets == null ? d.buckets() : textBuckets, d.maxTokens(), d.queries(),
-                        d.queryHalfLifeEvents()));
+                        d.queryHalfLifeEvents(), searchStartsShortTerm));
             }
             return ModelConfig.SEQUENCE.equals(userTower) ? c.withSequenceTower(sequence) : c;
         }

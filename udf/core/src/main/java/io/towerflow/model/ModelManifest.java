@@ -85,7 +85,8 @@ public record ModelManifest(
      * Parses a manifest; any malformation or missing required field is an IOException. A config
      * written before the user tower's short-term channel existed reads as one without it, and one
      * written before the repeat boost as one without that, and one written before the sequence
-     * tower as a pooled one, and one without {@code text} as a model without text.
+     * tower as a pooled one, and one without {@code text} as a model without text, and text
+     * features without {@code searchStartsShortTerm} as searches that leave the short term alone.
      */
     public static ModelManifest fromJson(byte[] json) throws IOException {
         JsonNode tree = MAPPER.readTree(json);
@@ -99,6 +100,10 @@ public record ModelManifest(
         }
         if (tree != null && tree.get("config") instanceof ObjectNode config && !config.has("text")) {
             config.putNull("text"); // a model without text: every version written before it existed
+        }
+        if (tree != null && tree.get("config") instanceof ObjectNode config && config.get("text") instanceof ObjectNode text
+                && !text.has("searchStartsShortTerm")) {
+            text.putNull("searchStartsShortTerm"); // text written before it: searches leave the short term alone
         }
         if (tree instanceof ObjectNode root && !root.has(REPEAT_FIELD)) {
             root.putNull(REPEAT_FIELD);

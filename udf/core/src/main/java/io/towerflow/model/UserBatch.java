@@ -112,7 +112,27 @@ public final class UserBatch {
             }
             actsAfter[i - from] = after;
         }
-        queries.put(size - 1, tokens, TokenBags.queryWeights(actsAfter, text.queryHalfLifeEvents()));
+        putQueries(config, size - 1, tokens, actsAfter);
+    }
+
+    /**
+     * Sets user {@code u}'s queries (token rows, oldest first; {@code actsAfter}: acts on items since
+     * each), weighted by {@link TokenBags#queryWeights}; in a model whose searches start a new short
+     * term ({@link TextConfig#resetsShortTerm()}), the short-term channel then pools only the
+     * history entries after the latest query. Serving and training both come here.
+     */
+    void putQueries(ModelConfig config, int u, int[][] tokens, int[] actsAfter) {
+        TextConfig text = config.text();
+        queries.put(u, tokens, TokenBags.queryWeights(actsAfter, text.queryHalfLifeEvents()));
+        if (tokens.length > 0 && text.resetsShortTerm() && config.hasRecentChannel()) {
+            int acts = actsAfter[actsAfter.length - 1];
+            int len = lengths[u];
+            if (acts < len) {
+                int base = u * historyLength;
+                Arrays.fill(recentWeights, base, base + historyLength, 0f);
+                HistoryWeights.fillRecent(len - acts, len, config.recentHalfLifeEvents(), recentWeights, base + len - acts);
+            }
+        }
     }
 
     /** Both pooling weights of history entries {@code [from, to)} into slots from {@code base}. */

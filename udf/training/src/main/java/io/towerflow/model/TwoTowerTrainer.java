@@ -625,7 +625,7 @@ public final class TwoTowerTrainer {
                 }
                 user.fillWeights(c, data.eventAction, data.eventTs, hFrom, p, base);
                 if (text != null) {
-                    putQueries(data, u, p);
+                    putQueries(data, u, p, c);
                 }
             }
         }
@@ -639,7 +639,7 @@ public final class TwoTowerTrainer {
         }
 
         /** User {@code u}'s latest queries before the event at {@code p}, weighted as in serving. */
-        private void putQueries(TrainingExamples data, int u, int p) {
+        private void putQueries(TrainingExamples data, int u, int p, ModelConfig c) {
             int n = data.queriesBefore(p, queryIndex.length, queryIndex);
             int[][] texts = new int[n][];
             int[] actsAfter = new int[n];
@@ -648,7 +648,7 @@ public final class TwoTowerTrainer {
                 texts[k] = localTokens(text.queries[data.queries.text()[q]]);
                 actsAfter[k] = p - data.queries.visibleFrom()[q];
             }
-            user.queries.put(u, texts, TokenBags.queryWeights(actsAfter, text.config.queryHalfLifeEvents()));
+            user.putQueries(c, u, texts, actsAfter);
         }
 
         private int[] localTokens(int[] buckets) {
