@@ -350,6 +350,21 @@ public final class SyntheticGenerator {
                 + " " + tasteWord(c, r % tastes);
     }
 
+    /**
+     * A title for an item added to category {@code category} later (not one of the generator's
+     * items): two words of the category and the word of a random taste group, as {@link #title(int)}.
+     */
+    public String newTitle(int category, SplittableRandom rnd) {
+        int a = rnd.nextInt(WORDS_PER_CATEGORY);
+        return word(category, a) + " " + word(category, (a + 1 + rnd.nextInt(WORDS_PER_CATEGORY - 1)) % WORDS_PER_CATEGORY)
+                + " " + tasteWord(category, rnd.nextInt(tastes));
+    }
+
+    /** Categories of this world. */
+    public int categories() {
+        return cfg.categories;
+    }
+
     /** The title of an item id made by this generator. */
     public String title(String itemId) {
         return title(Integer.parseInt(itemId));

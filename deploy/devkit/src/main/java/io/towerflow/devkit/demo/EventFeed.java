@@ -1,5 +1,6 @@
 package io.towerflow.devkit.demo;
 
+import io.towerflow.records.Action;
 import io.towerflow.records.BehaviorEvent;
 import io.towerflow.records.BehaviorEventParser;
 import io.towerflow.records.InvalidEventException;
@@ -14,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * What the demo writes to {@code user-behavior}: the raw bytes of each record and, when they
@@ -38,6 +42,11 @@ final class EventFeed implements Iterator<EventFeed.Item>, AutoCloseable {
     }
 
     static EventFeed synthetic(SyntheticGenerator.Config cfg, long count) {
+        return synthetic(cfg, count, UnaryOperator.identity());
+    }
+
+    /** Synthetic events, each passed through {@code react} before it is encoded. */
+    static EventFeed synthetic(SyntheticGenerator.Config cfg, long count, UnaryOperator<BehaviorEvent> react) {
         Iterator<BehaviorEvent> events = new SyntheticGenerator(cfg).events(count);
         Iterator<byte[]> bytes =
                 new Iterator<>() {
@@ -48,10 +57,34 @@ final class EventFeed implements Iterator<EventFeed.Item>, AutoCloseable {
 
                     @Override
                     public byte[] next() {
-                        return JsonCodec.behaviorEvent(events.next());
+                        return JsonCodec.behaviorEvent(react.apply(events.next()));
                     }
                 };
         return new EventFeed(bytes, null, count);
+    }
+
+    /**
+     * Users who react to what they are shown: with probability {@code p} an event of a user with a
+     * visible list ({@code shown}: the item ids of the user's latest list, null if none) becomes a
+     * click on one of its items, drawn uniformly (so each slot, an exploration slot too, as
+     * likely as any); same user, time and session, no category (the feed does not know it), no query.
+     */
+    static UnaryOperator<BehaviorEvent> actOnShown(double p, Function<String, String[]> shown, long seed) {
+        SplittableRandom random = new SplittableRandom(seed ^ 0x6A09E667F3BCC909L);
+        return e -> {
+            if (random.nextDouble() >= p) {
+                return e;
+            }
+            String[] items = shown.apply(e.userId);
+            if (items == null || items.length == 0) {
+                return e;
+            }
+            e.itemId = items[random.nextInt(items.length)];
+            e.categoryId = null;
+            e.action = Action.CLICK;
+            e.query = null;
+            return e;
+        };
     }
 
     /** Lines of a Taobao CSV or JSON-lines file; {@code limit} < 0 means the whole file. */

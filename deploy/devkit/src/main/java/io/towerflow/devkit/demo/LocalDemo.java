@@ -151,6 +151,12 @@ public final class LocalDemo implements Callable<Integer> {
     boolean compareExplore;
 
     /** The new items' id tag; --compare-explore gives the second run the first one's, so both add the same ids. */
+    @Option(names = "--act-on-shown", paramLabel = "P",
+            description = "Synthetic events only: with probability P an event of a user who has a visible list becomes a"
+                    + " click on an item drawn from that list (users who react to what they are shown; what makes first"
+                    + " clicks on new items measurable). Default: ${DEFAULT-VALUE}, the plain stream.")
+    double actOnShown = 0;
+
     @Option(names = "--new-items-tag", hidden = true)
     String newItemsTag;
 
@@ -336,12 +342,13 @@ public final class LocalDemo implements Callable<Integer> {
                     OutputMonitor monitor = new OutputMonitor(kafka,
                             options.get(KafkaOptions.RECOMMENDATIONS_TOPIC), options.get(KafkaOptions.DLQ_TOPIC),
                             options.get(KafkaOptions.FEEDBACK_TOPIC), windowMs);
-                    EventFeed feed = feed()) {
+                    EventFeed feed = feed(monitor)) {
                 monitor.start();
                 NewItems newItems = null;
                 if (o.newItemsEvery != null) {
                     newItems = NewItems.start(kafka, options.get(KafkaOptions.CATALOG_TOPIC),
-                            o.newItemsTag != null ? o.newItemsTag : Long.toString(started, 36), o.categories, o.seed,
+                            o.newItemsTag != null ? o.newItemsTag : Long.toString(started, 36),
+                            new SyntheticGenerator(syntheticConfig()), o.seed,
                             TimeUtils.parseDuration(o.newItemsEvery).toMillis(), monitor, Run::log);
                 }
                 int exit;
@@ -414,12 +421,28 @@ public final class LocalDemo implements Callable<Integer> {
         }
 
 
-        private EventFeed feed() throws Exception {
+        private EventFeed feed(OutputMonitor monitor) throws Exception {
             String events = o.events;
             if (events != null) {
                 log("replaying " + events);
                 return EventFeed.file(Paths.get(events), maxEvents);
             }
+            SyntheticGenerator.Config cfg = syntheticConfig();
+            log(String.format(
+                    "synthetic events: %,d users, %,d items, %,d categories, seed %d%s%s",
+                    cfg.users, cfg.items, cfg.categories, cfg.seed,
+                    driftEvery > 0 ? String.format(", drift every %,d events", driftEvery) : "",
+                    o.actOnShown > 0 ? String.format(", %.0f %% of events clicks on the user's visible list", 100 * o.actOnShown) : ""));
+            if (o.actOnShown > 0) {
+                monitor.trackShownLists();
+                return EventFeed.synthetic(cfg, maxEvents < 0 ? Long.MAX_VALUE : maxEvents,
+                        EventFeed.actOnShown(o.actOnShown, monitor::lastShown, o.seed));
+            }
+            return EventFeed.synthetic(cfg, maxEvents < 0 ? Long.MAX_VALUE : maxEvents);
+        }
+
+        /** The synthetic world of this run (also the vocabulary of new items' titles). */
+        private SyntheticGenerator.Config syntheticConfig() {
             SyntheticGenerator.Config cfg = new SyntheticGenerator.Config();
             cfg.users = o.users;
             cfg.items = o.items;
@@ -430,11 +453,7 @@ public final class LocalDemo implements Callable<Integer> {
             // event time advances about as fast as the wall clock: brokers refuse timestamps far
             // in the future (log.message.timestamp.after.max.ms, 1 h by default)
             cfg.meanGapMs = rate > 0 ? Math.max(1, Math.round(1000 / rate)) : 1;
-            log(String.format(
-                    "synthetic events: %,d users, %,d items, %,d categories, seed %d%s",
-                    cfg.users, cfg.items, cfg.categories, cfg.seed,
-                    driftEvery > 0 ? String.format(", drift every %,d events", driftEvery) : ""));
-            return EventFeed.synthetic(cfg, maxEvents < 0 ? Long.MAX_VALUE : maxEvents);
+            return cfg;
         }
 
         private Path modelDir() throws Exception {

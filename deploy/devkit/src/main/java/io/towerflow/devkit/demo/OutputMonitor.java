@@ -49,6 +49,9 @@ final class OutputMonitor implements AutoCloseable {
     private final Map<String, Long> newItemArrived = new ConcurrentHashMap<>();
     private final Map<String, Long> newItemFirstImpression = new ConcurrentHashMap<>();
     private final Map<String, Long> newItemFirstClick = new ConcurrentHashMap<>();
+    /** With {@link #trackShownLists()}: each user's latest visible list (item ids), for a feed that reacts to it. */
+    private final Map<String, String[]> lastShown = new ConcurrentHashMap<>();
+    private volatile boolean trackShown;
     /** Acts on an item of an exploration slot of the list shown before. */
     private final AtomicLong exploreSlotHits = new AtomicLong();
     private final List<Long> visibleLatencies = new ArrayList<>();
@@ -114,6 +117,13 @@ final class OutputMonitor implements AutoCloseable {
                     } else if (r.topic().equals(recommendationsTopic)) {
                         Recommendation rec = JsonCodec.parseRecommendation(r.value());
                         modelVersion = rec.modelVersion;
+                        if (trackShown) {
+                            String[] ids = new String[rec.items.length];
+                            for (int i = 0; i < ids.length; i++) {
+                                ids[i] = rec.items[i].itemId;
+                            }
+                            lastShown.put(rec.userId, ids);
+                        }
                         lastEmittedTs = Math.max(lastEmittedTs, rec.emittedTs);
                         if (!newItemArrived.isEmpty()) {
                             for (ScoredItem it : rec.items) {
@@ -157,6 +167,16 @@ final class OutputMonitor implements AutoCloseable {
             }
             return at;
         }
+    }
+
+    /** Keeps each user's latest visible list from now on ({@link #lastShown}). */
+    void trackShownLists() {
+        trackShown = true;
+    }
+
+    /** The item ids of the user's latest visible list, null if none was seen (or not tracked). */
+    String[] lastShown(String userId) {
+        return lastShown.get(userId);
     }
 
     /** Watches a new catalogue item that arrived at {@code arrivedMs} (wall clock). */
