@@ -279,6 +279,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         // 1. update each user's history (events of one user apply in order) and build queries
         List<UserQuery> queries = new ArrayList<>(batch.size());
         UserHistory[] before = new UserHistory[batch.size()];
+        RecentQueries[] queriesOf = new RecentQueries[batch.size()];
         boolean[] cold = new boolean[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
             BehaviorEvent e = batch.get(i).getValue();
@@ -302,6 +303,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                     e.ts,
                     config.excludeSeen ? after.itemSet() : Set.of());
             queries.add(searchedAny ? query.withQueries(searched.queries, searched.ts) : query);
+            queriesOf[i] = searchedAny ? searched : null;
         }
 
         // 2. one batched model call for the whole batch
@@ -315,7 +317,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             StreamRecord<BehaviorEvent> rec = batch.get(i);
             BehaviorEvent e = rec.getValue();
             setCurrentKey(e.userId);
-            emit(rec, feedback(e, before[i], lastShown.value()));
+            emit(rec, feedback(e, before[i], lastShown.value(), queriesOf[i]));
 
             ScoredItem[] items;
             if (cold[i]) {
@@ -360,8 +362,12 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         return read ? recentQueries.value() : null;
     }
 
-    private Feedback feedback(BehaviorEvent e, UserHistory before, ShownList shown) {
+    private Feedback feedback(BehaviorEvent e, UserHistory before, ShownList shown, RecentQueries searched) {
         Feedback f = before.feedbackFor(e, shown);
+        if (searched != null) { // the serving version reads text: retraining gets the queries too
+            f.queryTexts = searched.queries;
+            f.queryTs = searched.ts;
+        }
         if (f.wasShown() && e.itemId != null) { // a query-only search acts on no item: neither hit nor miss
             f.shownExplore = shown.exploredAt(f.shownRank);
             onlineHitRates.record(f.shownModelVersion, f.shownRank > 0, f.shownExplore);

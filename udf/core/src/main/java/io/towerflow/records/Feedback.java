@@ -20,6 +20,14 @@ public class Feedback {
     public byte[] historyActions = new byte[0];
     public long[] historyTs = new long[0];
 
+    /**
+     * The user's latest search queries when the act happened (oldest first, parallel arrays; the
+     * serving state's, written only while the serving version reads text), so that retraining
+     * learns from queries as training does; empty otherwise and in records written before.
+     */
+    public String[] queryTexts = new String[0];
+    public long[] queryTs = new long[0];
+
     /** Model version of the last list shown before the act; null when none was shown. */
     public String shownModelVersion;
     /** When that list was emitted (epoch ms); 0 when none was shown. */

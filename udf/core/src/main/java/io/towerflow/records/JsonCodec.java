@@ -107,7 +107,9 @@ public final class JsonCodec {
 
     /**
      * {@code {"userId","itemId","categoryId","action","ts","history":[{"itemId","categoryId",
-     * "action","ts"}...],"shown":{"modelVersion","emittedTs","size","rank","explore"?}|null}}; rank is
+     * "action","ts"}...],"queries":[{"query","ts"}...]?,"shown":{"modelVersion","emittedTs","size",
+     * "rank","explore"?}|null}}; {@code "queries"} (the user's latest searches) only when there are
+     * any; rank is
      * 1-based, 0 when the item was not in the list; {@code "explore": true} when the item was in an
      * exploration slot, left out otherwise (records without it parse as not explored).
      */
@@ -129,6 +131,16 @@ public final class JsonCodec {
                 g.writeEndObject();
             }
             g.writeEndArray();
+            if (f.queryTexts != null && f.queryTexts.length > 0) {
+                g.writeArrayFieldStart("queries");
+                for (int i = 0; i < f.queryTexts.length; i++) {
+                    g.writeStartObject();
+                    g.writeStringField("query", f.queryTexts[i]);
+                    g.writeNumberField("ts", f.queryTs[i]);
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
             if (f.wasShown()) {
                 g.writeObjectFieldStart("shown");
                 g.writeStringField("modelVersion", f.shownModelVersion);
@@ -167,6 +179,14 @@ public final class JsonCodec {
                 f.historyCategoryIds[i] = e.hasNonNull("categoryId") ? e.get("categoryId").asText() : null;
                 f.historyActions[i] = Action.fromWire(e.get("action").asText()).code();
                 f.historyTs[i] = e.get("ts").asLong();
+            }
+            JsonNode q = n.get("queries");
+            int qs = q == null || !q.isArray() ? 0 : q.size();
+            f.queryTexts = new String[qs];
+            f.queryTs = new long[qs];
+            for (int i = 0; i < qs; i++) {
+                f.queryTexts[i] = q.get(i).get("query").asText();
+                f.queryTs[i] = q.get(i).get("ts").asLong();
             }
             JsonNode shown = n.get("shown");
             if (shown != null && !shown.isNull()) {

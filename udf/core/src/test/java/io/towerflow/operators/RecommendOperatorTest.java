@@ -338,6 +338,15 @@ class RecommendOperatorTest {
                 assertFalse(Arrays.equals(m.popular(10, Set.of()), out.get(0).items), "a query alone: the towers' list");
             }
             assertFalse(Arrays.equals(out.get(0).items, out.get(1).items), "different queries, different lists");
+            // a's next act: its feedback carries a's queries, so retraining learns from them too
+            h.processElement1(view("a", "3", T0 + 1), T0 + 1);
+            Feedback f = null;
+            for (var r : h.getSideOutput(RecommendOperator.FEEDBACK)) {
+                f = r.getValue();
+            }
+            assertEquals("3", f.itemId);
+            assertArrayEquals(new String[] {"红色 连衣裙"}, f.queryTexts);
+            assertArrayEquals(new long[] {T0}, f.queryTs);
         }
     }
 

@@ -86,6 +86,25 @@ class JsonCodecWriterTest {
         }
     }
 
+    @Test
+    void feedbackCarriesTheUsersQueriesOnlyWhenThereAreAny() {
+        Feedback f = new Feedback();
+        f.userId = "u1";
+        f.itemId = "i9";
+        f.action = Action.CLICK;
+        f.ts = 30;
+        assertThat(text(JsonCodec.feedback(f))).doesNotContain("queries");
+        assertThat(JsonCodec.parseFeedback(JsonCodec.feedback(f)).queryTexts).isEmpty();
+        f.queryTexts = new String[] {"red shoes", "红色 连衣裙"};
+        f.queryTs = new long[] {10, 20};
+        byte[] json = JsonCodec.feedback(f);
+        assertThat(text(json)).contains("\"queries\":[{\"query\":\"red shoes\",\"ts\":10}");
+        Feedback back = JsonCodec.parseFeedback(json);
+        assertThat(back.queryTexts).containsExactly("red shoes", "红色 连衣裙");
+        assertThat(back.queryTs).containsExactly(10L, 20L);
+        assertThat(JsonCodec.parseFeedbackShown(json).itemId).isEqualTo("i9");
+    }
+
     private static String text(byte[] b) {
         return new String(b, StandardCharsets.UTF_8);
     }

@@ -367,6 +367,13 @@ public final class TrainingExamples {
                     s.add(append(f.historyItemIds[j], f.historyCategoryIds[j], f.historyActions[j], f.historyTs[j]));
                 }
             }
+            if (f.queryTexts != null && f.queryTs != null && f.queryTexts.length == f.queryTs.length) {
+                for (int j = 0; j < f.queryTexts.length; j++) {
+                    if (f.queryTexts[j] != null) {
+                        s.addQuery(f.queryTexts[j], f.queryTs[j]);
+                    }
+                }
+            }
             int e = append(f.itemId, f.categoryId, f.action.code(), f.ts);
             isExample.set(e);
             s.add(e);
@@ -452,16 +459,58 @@ public final class TrainingExamples {
             start[ns] = p;
             return new TrainingExamples(historyLength, segmentUser, itemList.toArray(new String[0]),
                     catList.toArray(new String[0]), start, eUser, eItem, eCat, eAction, eTs, positions,
-                    Queries.none(ns), null);
+                    segmentQueries(ordered, start, eTs), null);
+        }
+
+        /**
+         * The queries the records carried, per segment in time order, each visible from the first
+         * event of its segment later than it (as serving counts the acts after a query).
+         */
+        private static Queries segmentQueries(List<Segment> ordered, int[] start, long[] eTs) {
+            int ns = ordered.size();
+            int[] userStart = new int[ns + 1];
+            for (int u = 0; u < ns; u++) {
+                userStart[u + 1] = userStart[u] + ordered.get(u).queries.size();
+            }
+            int m = userStart[ns];
+            if (m == 0) {
+                return Queries.none(ns);
+            }
+            Map<String, Integer> textIndex = new HashMap<>();
+            List<String> texts = new ArrayList<>();
+            int[] text = new int[m];
+            long[] ts = new long[m];
+            int[] visibleFrom = new int[m];
+            for (int u = 0; u < ns; u++) {
+                List<Map.Entry<Long, String>> qs = new ArrayList<>(ordered.get(u).queries);
+                qs.sort(Map.Entry.comparingByKey()); // stable: same-time queries keep their order
+                int p = start[u];
+                for (int k = 0; k < qs.size(); k++) {
+                    int at = userStart[u] + k;
+                    ts[at] = qs.get(k).getKey();
+                    text[at] = intern(textIndex, texts, qs.get(k).getValue());
+                    while (p < start[u + 1] && eTs[p] <= ts[at]) {
+                        p++;
+                    }
+                    visibleFrom[at] = p;
+                }
+            }
+            return new Queries(texts.toArray(new String[0]), userStart, text, ts, visibleFrom);
         }
 
         private static final class Segment {
             final String userId;
             int[] events = new int[4];
             int size;
+            /** The distinct (time, text) queries the segment's records carried, in arrival order. */
+            final java.util.LinkedHashSet<Map.Entry<Long, String>> queries = new java.util.LinkedHashSet<>();
 
             Segment(String userId) {
                 this.userId = userId;
+            }
+
+            void addQuery(String text, long ts) {
+                queries.add(Map.entry(ts, text));
             }
 
             void add(int e) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.towerflow.records.Action;
 import io.towerflow.records.Feedback;
@@ -73,6 +74,38 @@ class TrainingExamplesFeedbackTest {
         assertEquals(new ModelManifest.TrainingWindow(10, 15, 6), x.window());
         assertArrayEquals(new String[] {"1", "2", "3", "4", "5", "7"},
                 Arrays.stream(x.catalogue().itemIds()).sorted().toArray(), "targets only");
+    }
+
+    @Test
+    void theQueriesARecordCarriesAreVisibleFromTheFirstActAfterThem() {
+        List<Feedback> fb = rolling(5, "a:1:10", "a:2:20", "a:3:30", "b:7:11");
+        // a searched "red shoes" at 15 (between acts 1 and 2), "blue" at 25; the operator writes the
+        // user's latest queries at each act, so later records repeat the earlier ones
+        fb.get(1).queryTexts = new String[] {"red shoes"};
+        fb.get(1).queryTs = new long[] {15};
+        fb.get(2).queryTexts = new String[] {"red shoes", "blue"};
+        fb.get(2).queryTs = new long[] {15, 25};
+        TrainingExamples.FeedbackBuilder b = new TrainingExamples.FeedbackBuilder(5);
+        fb.forEach(b::add);
+        TrainingExamples x = b.build();
+        assertTrue(x.hasQueries());
+        Map<String, UserQuery> byItem = new HashMap<>();
+        for (int i = 0; i < x.size(); i++) {
+            byItem.put(x.targetItemId(i), x.query(i, java.util.Set.of()));
+        }
+        assertArrayEquals(new String[0], orEmpty(byItem.get("1").queries()), "no query before the first act");
+        assertArrayEquals(new String[] {"red shoes"}, byItem.get("2").queries());
+        assertArrayEquals(new String[] {"red shoes", "blue"}, byItem.get("3").queries(), "each query once");
+        assertArrayEquals(new long[] {15, 25}, byItem.get("3").queryTs());
+        assertArrayEquals(new String[0], orEmpty(byItem.get("7").queries()), "another user's queries are not b's");
+        // records without queries (written before they existed) build as before
+        TrainingExamples.FeedbackBuilder plain = new TrainingExamples.FeedbackBuilder(5);
+        rolling(5, "a:1:10", "a:2:20").forEach(plain::add);
+        assertFalse(plain.build().hasQueries());
+    }
+
+    private static String[] orEmpty(String[] a) {
+        return a == null ? new String[0] : a;
     }
 
     @Test
