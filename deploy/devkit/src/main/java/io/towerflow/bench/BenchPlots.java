@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * The bench's PNG plots: users/s by catalogue size for each method at one batch size, with the
- * GEMM ceiling, and the pipeline's latency CDF at half load. {@code BenchPlots SUMMARY.json DIR} draws it again from a saved summary.
+ * GEMM ceiling, and the pipeline's latency CDF at half load. {@code BenchPlots SUMMARY.json DIR}
+ * draws them again from a saved summary.
  */
 public final class BenchPlots {
     private BenchPlots() {}

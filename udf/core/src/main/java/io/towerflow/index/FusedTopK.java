@@ -13,9 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API: no [B, N] score matrix. Items go in cache blocks of {@link #blockRows} rows; for
  * each block, every group of four users (eight with 512-bit vectors) is scored against each panel
  * of {@link #PANEL_WIDTH} items with a 4 × 2 (8 × 2) register tile of fused multiply-adds
- * (component by component, so the item panel is read once per group), then one vector compare against the four users'
- * running thresholds decides whether any lane needs the scalar path into {@link TopKHeaps}.
- * Past the first few panels almost none does, so selection costs next to nothing.
+ * (component by component, so the item panel is read once per group), then one vector compare
+ * against each user's running threshold decides whether any lane needs the scalar path into
+ * {@link TopKHeaps}. Past the first few panels almost none does, so selection costs next to nothing.
  *
  * <p>Excluded rows (per user) and unavailable rows (for the whole batch) are left out inside the
  * selection: the kernel asks for exactly {@code k}. Each score is {@code fma} over the

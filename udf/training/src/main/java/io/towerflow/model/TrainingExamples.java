@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -503,7 +504,7 @@ public final class TrainingExamples {
             int[] events = new int[4];
             int size;
             /** The distinct (time, text) queries the segment's records carried, in arrival order. */
-            final java.util.LinkedHashSet<Map.Entry<Long, String>> queries = new java.util.LinkedHashSet<>();
+            final Set<Map.Entry<Long, String>> queries = new LinkedHashSet<>();
 
             Segment(String userId) {
                 this.userId = userId;

@@ -60,7 +60,8 @@ import java.util.stream.Stream;
  * RecommendationJob on a MiniCluster, parallelism 2, RocksDB, exactly-once checkpoints every 2 s)
  * run at 70 % of the capacity measured first on the same machine, with a hot model swap every
  * 3 minutes and catalogue changes every minute. Per minute: heap after GC, committed heap, RSS,
- * the mean size and duration of the checkpoints completed in the minute, p99 event→committed-list latency, lists per second. Writes a PNG per series,
+ * the mean size and duration of the checkpoints completed in the minute, p99
+ * event→committed-list latency, lists per second. Writes a PNG per series,
  * checks each is flat (mean of the last 5 minutes within 10 % of minutes 5–10) and that every
  * event got exactly one list. Events carry a sequence number as their event time, so accounting
  * is a bit set, not a map of keys, and the harness's own memory stays flat.

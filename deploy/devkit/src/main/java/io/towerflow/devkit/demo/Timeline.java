@@ -195,24 +195,22 @@ final class Timeline {
      * of their emit times (ms) and their emit latencies' p50, p99 and p99.9 (ms; -1 when none).
      */
     long[] steady(long fromTs) {
-        long[] picked = new long[n];
-        int m = 0;
         long first = Long.MAX_VALUE;
         long last = Long.MIN_VALUE;
         for (int i = 0; i < n; i++) {
             if (emitted[i] >= fromTs) {
-                picked[m++] = latency[i];
                 first = Math.min(first, emitted[i]);
                 last = Math.max(last, emitted[i]);
             }
         }
-        long[] values = Arrays.copyOf(picked, m);
+        long[] values = latenciesFrom(fromTs);
+        int m = values.length;
         return new long[] {m, m < 2 ? 0 : last - first,
-            quantile(values, 0.5), quantile(values, 0.99), quantile(values, 0.999)};
+            atQuantile(values, 0.5), atQuantile(values, 0.99), atQuantile(values, 0.999)};
     }
 
-    /** Latency quantiles of the lists emitted from {@code fromTs} on: {q, ms} for each of {@code qs}. */
-    List<double[]> steadyCdf(long fromTs, double[] qs) {
+    /** Emit latencies (sorted) of the lists with a known production time emitted from {@code fromTs} on. */
+    private long[] latenciesFrom(long fromTs) {
         long[] picked = new long[n];
         int m = 0;
         for (int i = 0; i < n; i++) {
@@ -220,23 +218,32 @@ final class Timeline {
                 picked[m++] = latency[i];
             }
         }
-        long[] sorted = Arrays.copyOf(picked, m);
-        Arrays.sort(sorted);
+        long[] values = Arrays.copyOf(picked, m);
+        Arrays.sort(values);
+        return values;
+    }
+
+    /** Latency quantiles of the lists emitted from {@code fromTs} on: {q, ms} for each of {@code qs}. */
+    List<double[]> steadyCdf(long fromTs, double[] qs) {
+        long[] values = latenciesFrom(fromTs);
         List<double[]> out = new ArrayList<>();
-        for (double q : qs) {
-            if (m > 0) {
-                out.add(new double[] {q, sorted[(int) Math.min(m - 1, Math.floor(q * m))]});
-            }
+        for (double q : values.length == 0 ? new double[0] : qs) {
+            out.add(new double[] {q, atQuantile(values, q)});
         }
         return out;
     }
 
     static long quantile(long[] values, double q) {
-        if (values.length == 0) {
-            return -1;
-        }
         long[] sorted = values.clone();
         Arrays.sort(sorted);
+        return atQuantile(sorted, q);
+    }
+
+    /** The {@code q} quantile of values already sorted; -1 when there are none. */
+    private static long atQuantile(long[] sorted, double q) {
+        if (sorted.length == 0) {
+            return -1;
+        }
         return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
     }
 }
