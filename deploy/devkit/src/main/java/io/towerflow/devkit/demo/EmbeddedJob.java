@@ -14,6 +14,7 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,8 +28,16 @@ final class EmbeddedJob implements AutoCloseable {
     private final MiniCluster cluster;
     private final JobID job;
 
-    /** How the cluster runs: parallelism, checkpoints and where they go, web UI ports, buffer timeout. */
-    record Settings(int parallelism, String checkpointInterval, String webPorts, String bufferTimeout, Path workDir) {
+    /**
+     * How the cluster runs: parallelism, checkpoints and where they go, web UI ports, buffer timeout,
+     * and any further Flink options ({@code flink}, applied last, so they win).
+     */
+    record Settings(int parallelism, String checkpointInterval, String webPorts, String bufferTimeout, Path workDir,
+                    Map<String, String> flink) {
+        Settings(int parallelism, String checkpointInterval, String webPorts, String bufferTimeout, Path workDir) {
+            this(parallelism, checkpointInterval, webPorts, bufferTimeout, workDir, Map.of());
+        }
+
         Configuration flinkConfig() {
             Configuration c = new Configuration();
             c.setString("state.backend.type", "rocksdb");
@@ -42,6 +51,7 @@ final class EmbeddedJob implements AutoCloseable {
             c.set(RestOptions.BIND_PORT, webPorts);
             // ship records downstream within a few ms instead of Flink's default 100 ms buffer timeout
             c.setString("execution.buffer-timeout.interval", bufferTimeout);
+            flink.forEach(c::setString);
             return c;
         }
     }

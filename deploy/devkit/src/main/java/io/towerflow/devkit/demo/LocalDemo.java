@@ -112,6 +112,11 @@ public final class LocalDemo implements Callable<Integer> {
             description = "Flink network buffer timeout; Flink's own is 100ms (default: ${DEFAULT-VALUE}).")
     String bufferTimeout = "5ms";
 
+    @Option(names = "--flink", paramLabel = "KEY=VALUE",
+            description = "A Flink option for the embedded cluster, after the demo's own (repeatable),"
+                    + " e.g. --flink state.backend.rocksdb.writebuffer.size=8mb.")
+    Map<String, String> flink = new LinkedHashMap<>();
+
     @Option(names = "--work-dir", paramLabel = "DIR", description = "Checkpoints, logs, broker data (default: ${DEFAULT-VALUE}).")
     String workDir = ".run/demo";
 
@@ -320,7 +325,7 @@ public final class LocalDemo implements Callable<Integer> {
                 createTopics(kafka, options);
                 startAtCurrentEnd(kafka, options);
                 EmbeddedJob.Settings settings = new EmbeddedJob.Settings(
-                        o.parallelism, o.checkpointInterval, o.webPort, o.bufferTimeout, workDir);
+                        o.parallelism, o.checkpointInterval, o.webPort, o.bufferTimeout, workDir, o.flink);
                 try (EmbeddedJob job = EmbeddedJob.start(settings, options, "towerflow-demo")) {
                     log("job " + job.id() + " running; Flink web UI at " + job.webUi());
                     return feedAndWatch(kafka, options, model, job);
