@@ -142,7 +142,8 @@ public final class TrainCommand extends PrintingCommand {
         Integer categoryBuckets;
 
         @Option(names = "--user-buckets", paramLabel = "N",
-                description = "Rows of the user-id embedding table (default: " + ModelConfig.DEFAULT_USER_BUCKETS + ").")
+                description = "Rows of the user-id embedding table; 1 = no per-user row, the history carries the user"
+                        + " (default: " + ModelConfig.DEFAULT_USER_BUCKETS + ").")
         Integer userBuckets;
 
         @Option(names = "--dim", paramLabel = "N", description = "Output dimension of both towers (default: " + ModelConfig.DEFAULT_DIM + ").")
