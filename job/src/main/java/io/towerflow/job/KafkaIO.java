@@ -14,8 +14,13 @@ import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetIdentifier;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -26,6 +31,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -86,7 +93,7 @@ public final class KafkaIO {
 
     public static KafkaSink<Feedback> feedbackSink(ReadableConfig conf) {
         String topic = conf.get(KafkaOptions.FEEDBACK_TOPIC);
-        return exactlyOnce(conf, "feedback", (f, ctx, ts) -> keyedByUser(topic, ts, f.userId, JsonCodec.feedback(f)));
+        return exactlyOnce(conf, "feedback", topic, (f, ctx, ts) -> keyedByUser(topic, ts, f.userId, JsonCodec.feedback(f)));
     }
 
     public static KafkaSink<Recommendation> recommendationSink(ReadableConfig conf) {
@@ -94,7 +101,8 @@ public final class KafkaIO {
         KafkaRecordSerializationSchema<Recommendation> serializer =
                 (r, ctx, ts) -> keyedByUser(topic, ts, r.userId, JsonCodec.recommendation(r));
         FaultInjection fault = FaultInjection.from(conf);
-        return exactlyOnce(conf, "recs", fault.toString().equals("none") ? serializer : new FaultySerializer<>(serializer, fault));
+        return exactlyOnce(conf, "recs", topic,
+                fault.toString().equals("none") ? serializer : new FaultySerializer<>(serializer, fault));
     }
 
     private static ProducerRecord<byte[], byte[]> keyedByUser(String topic, Long ts, String userId, byte[] value) {
@@ -103,7 +111,7 @@ public final class KafkaIO {
 
     public static KafkaSink<DeadLetter> deadLetterSink(ReadableConfig conf) {
         String topic = conf.get(KafkaOptions.DLQ_TOPIC);
-        return exactlyOnce(conf, "dlq", (d, ctx, ts) -> new ProducerRecord<>(topic, null, ts, null, JsonCodec.deadLetter(d)));
+        return exactlyOnce(conf, "dlq", topic, (d, ctx, ts) -> new ProducerRecord<>(topic, null, ts, null, JsonCodec.deadLetter(d)));
     }
 
     /**
@@ -114,22 +122,63 @@ public final class KafkaIO {
      */
     static final String SINK_BATCH_SIZE = Integer.toString(256 * 1024);
 
+    /**
+     * An exactly-once sink writing {@code serializer}'s records to {@code topic}, its transactions
+     * named by {@link KafkaOptions#TRANSACTION_NAMING}.
+     */
     private static <T> KafkaSink<T> exactlyOnce(
-            ReadableConfig conf, String name, KafkaRecordSerializationSchema<T> serializer) {
+            ReadableConfig conf, String name, String topic, KafkaRecordSerializationSchema<T> serializer) {
         KafkaEndpoint kafka = KafkaEndpoint.of(conf);
         Properties producer = kafka.properties();
         producer.putIfAbsent("batch.size", SINK_BATCH_SIZE);
         return KafkaSink.<T>builder()
                 .setKafkaProducerConfig(producer)
                 .setBootstrapServers(kafka.bootstrapServers())
-                .setRecordSerializer(serializer)
+                .setRecordSerializer(new KnownTopic<>(topic, serializer))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionNamingStrategy(transactionNaming(conf.get(KafkaOptions.TRANSACTION_NAMING)))
                 .setTransactionalIdPrefix(
                         conf.get(KafkaOptions.TRANSACTIONAL_ID_PREFIX) + "-" + name)
                 .setProperty(
                         "transaction.timeout.ms",
                         Long.toString(conf.get(KafkaOptions.TRANSACTION_TIMEOUT).toMillis()))
                 .build();
+    }
+
+    static TransactionNamingStrategy transactionNaming(KafkaOptions.TransactionNaming naming) {
+        return naming == KafkaOptions.TransactionNaming.POOLING
+                ? TransactionNamingStrategy.POOLING
+                : TransactionNamingStrategy.INCREMENTING;
+    }
+
+    /**
+     * A serializer that names the one topic it writes: the pooling transaction naming needs the
+     * sink's topics (it lists their open transactions when a job recovers).
+     */
+    static final class KnownTopic<T> implements KafkaRecordSerializationSchema<T>, KafkaDatasetFacetProvider {
+        private static final long serialVersionUID = 1L;
+        private final String topic;
+        private final KafkaRecordSerializationSchema<T> inner;
+
+        KnownTopic(String topic, KafkaRecordSerializationSchema<T> inner) {
+            this.topic = topic;
+            this.inner = inner;
+        }
+
+        @Override
+        public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) throws Exception {
+            inner.open(context, sinkContext);
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
+            return inner.serialize(element, context, timestamp);
+        }
+
+        @Override
+        public Optional<KafkaDatasetFacet> getKafkaDatasetFacet() {
+            return Optional.of(new DefaultKafkaDatasetFacet(DefaultKafkaDatasetIdentifier.ofTopics(List.of(topic))));
+        }
     }
 
     /**

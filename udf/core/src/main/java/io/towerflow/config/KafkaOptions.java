@@ -16,6 +16,26 @@ public final class KafkaOptions {
         COMMITTED
     }
 
+    /**
+     * How the exactly-once sinks name their Kafka transactions (the connector's {@code
+     * TransactionNamingStrategy}).
+     */
+    public enum TransactionNaming {
+        /**
+         * A small pool of transactional ids per sink subtask, reused: the broker keeps state for a
+         * handful of ids per job. Needs Kafka 3.0+ and, on a secured broker, DESCRIBE on the
+         * transactional ids and the sinks' topics (open transactions are listed on recovery).
+         */
+        POOLING,
+        /**
+         * A new transactional id per checkpoint (the connector's behaviour before 4.0): the broker
+         * keeps each for {@code transactional.id.expiration.ms} (7 days by default), e.g. about 60,000
+         * per sink subtask a week at a 10-s checkpoint interval. Switching from POOLING back to it
+         * is not supported by the connector.
+         */
+        INCREMENTING
+    }
+
     public static final ConfigOption<String> BOOTSTRAP_SERVERS =
             ConfigOptions.key("towerflow.kafka.bootstrap-servers")
                     .stringType()
@@ -94,6 +114,18 @@ public final class KafkaOptions {
                     .withDescription(
                             "Prefix of the exactly-once sinks' transactional ids; unique per job "
                                     + "on a broker.");
+
+    public static final ConfigOption<TransactionNaming> TRANSACTION_NAMING =
+            ConfigOptions.key("towerflow.kafka.transaction-naming")
+                    .enumType(TransactionNaming.class)
+                    .defaultValue(TransactionNaming.POOLING)
+                    .withDescription(
+                            "How the exactly-once sinks name their transactions: POOLING reuses a "
+                                    + "few transactional ids per sink subtask (Kafka 3.0+; the "
+                                    + "broker keeps state for those only); INCREMENTING makes a new "
+                                    + "one per checkpoint, each kept by the broker for "
+                                    + "transactional.id.expiration.ms (7 days by default). A job "
+                                    + "may switch from INCREMENTING to POOLING on restore, not back.");
 
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
             ConfigOptions.key("towerflow.kafka.transaction-timeout")
