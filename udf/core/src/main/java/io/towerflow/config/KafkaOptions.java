@@ -23,8 +23,9 @@ public final class KafkaOptions {
     public enum TransactionNaming {
         /**
          * A small pool of transactional ids per sink subtask, reused: the broker keeps state for a
-         * handful of ids per job. Needs Kafka 3.0+ and, on a secured broker, DESCRIBE on the
-         * transactional ids and the sinks' topics (open transactions are listed on recovery).
+         * handful of ids per job. Needs Kafka 3.0+ and, on a secured broker, WRITE and DESCRIBE on
+         * the transactional ids and READ and DESCRIBE on the sinks' topics (open transactions are
+         * found through them on recovery; docs/operations.md).
          */
         POOLING,
         /**

@@ -34,10 +34,6 @@ final class EmbeddedJob implements AutoCloseable {
      */
     record Settings(int parallelism, String checkpointInterval, String webPorts, String bufferTimeout, Path workDir,
                     Map<String, String> flink) {
-        Settings(int parallelism, String checkpointInterval, String webPorts, String bufferTimeout, Path workDir) {
-            this(parallelism, checkpointInterval, webPorts, bufferTimeout, workDir, Map.of());
-        }
-
         Configuration flinkConfig() {
             Configuration c = new Configuration();
             c.setString("state.backend.type", "rocksdb");

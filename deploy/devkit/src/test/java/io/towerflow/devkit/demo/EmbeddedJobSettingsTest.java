@@ -23,7 +23,7 @@ class EmbeddedJobSettingsTest {
 
     @Test
     void withoutThemTheDemosOwnSettingsStand() {
-        Configuration c = new EmbeddedJob.Settings(1, "2s", "8081", "5ms", Path.of("/tmp/w")).flinkConfig();
+        Configuration c = new EmbeddedJob.Settings(1, "2s", "8081", "5ms", Path.of("/tmp/w"), Map.of()).flinkConfig();
         assertEquals("2s", c.getString("execution.checkpointing.interval", null));
         assertEquals("true", c.getString("execution.checkpointing.incremental", null));
     }
