@@ -383,6 +383,7 @@ public final class EvaluateCommand extends PrintingCommand {
             tr.put("examples", trained.examples());
             tr.put("epochs", trained.epochs());
             tr.put("epochsKept", fitted.epochsKept());
+            tr.put("epochAveraged", fitted.averaged());
             tr.put("validationHR@20", fitted.validationHitRate());
             tr.put("steps", trained.steps());
             tr.put("firstLoss", trained.firstLoss());

@@ -566,7 +566,13 @@ public final class TrainCommand extends PrintingCommand {
      * validation HR@20 (NaN without validation) and the repeat boost fitted on the validation
      * users (null when none was fitted).
      */
-    record Fitted(TwoTowerTrainer.Result run, int epochsKept, double validationHitRate, RepeatBoostFit repeat) {
+    /**
+     * What {@link #fit} did: the trainer's run, the epoch whose parameters were kept (with {@code
+     * averaged}: the mean of its parameters and the next epoch's), their validation HR@20 and the
+     * fitted repeat boost (null when none was fitted).
+     */
+    record Fitted(TwoTowerTrainer.Result run, int epochsKept, boolean averaged, double validationHitRate,
+            RepeatBoostFit repeat) {
         /** The fitted boost, else the one {@code o} gives, else {@code parent}'s, else none. */
         RepeatBoost boost(Options o, ModelArtifacts parent) {
             return repeat != null ? repeat.boost()
@@ -613,6 +619,8 @@ public final class TrainCommand extends PrintingCommand {
         double[] best = {Double.NaN};
         int[] bestEpoch = {0};
         float[][][] bestParameters = new float[1][][];
+        float[][][] nextParameters = new float[1][][]; // the epoch after the best, when training went on past it
+        boolean[] averaged = {false};
         if (validation.isEmpty()) {
             result = trainer.fit(fitOn);
             bestEpoch[0] = result.epochs();
@@ -620,10 +628,7 @@ public final class TrainCommand extends PrintingCommand {
             ItemCatalogue catalogue = validationCatalogue;
             List<Evaluation.HeldOut> pairs = validation;
             result = trainer.fit(fitOn, epoch -> {
-                double hr;
-                try (ServingModel s = ServingModel.ofUnsaved("validation", model, catalogue)) {
-                    hr = Evaluation.hitRates(s, pairs, 20).model();
-                }
+                double hr = validationHitRate(model, catalogue, pairs);
                 boolean better = !(hr <= best[0]);
                 boolean stop = !better && epoch - bestEpoch[0] >= o.recipe.patience();
                 out.printf(Locale.ROOT, "epoch %d: validation HR@20 %.4f (%d events)%s%n", epoch, hr, pairs.size(),
@@ -632,12 +637,33 @@ public final class TrainCommand extends PrintingCommand {
                     best[0] = hr;
                     bestEpoch[0] = epoch;
                     bestParameters[0] = epoch < o.recipe.epochs() ? model.snapshot() : null;
+                    nextParameters[0] = null;
+                } else if (o.recipe.epochAveraging() && epoch == bestEpoch[0] + 1 && !stop) {
+                    nextParameters[0] = model.snapshot();
                 }
                 return !stop;
             });
             if (bestEpoch[0] < result.epochs()) {
-                model.restore(bestParameters[0]);
-                out.printf(Locale.ROOT, "kept the parameters of epoch %d%n", bestEpoch[0]);
+                if (o.recipe.epochAveraging()) {
+                    // the model holds the last epoch's parameters: the next one's when it stopped there
+                    float[][] next = nextParameters[0] != null ? nextParameters[0]
+                            : result.epochs() == bestEpoch[0] + 1 ? model.snapshot() : null;
+                    nextParameters[0] = null;
+                    if (next != null) {
+                        model.restore(TwoTowerModel.mean(bestParameters[0], next));
+                        double hr = validationHitRate(model, validationCatalogue, validation);
+                        averaged[0] = hr > best[0];
+                        out.printf(Locale.ROOT, "mean of epochs %d and %d: validation HR@20 %.4f%s%n", bestEpoch[0],
+                                bestEpoch[0] + 1, hr, averaged[0] ? ", better: kept" : ", not better");
+                        if (averaged[0]) {
+                            best[0] = hr;
+                        }
+                    }
+                }
+                if (!averaged[0]) {
+                    model.restore(bestParameters[0]);
+                    out.printf(Locale.ROOT, "kept the parameters of epoch %d%n", bestEpoch[0]);
+                }
             }
         }
         out.printf(Locale.ROOT, "trained: %d steps, %,d examples in %.1f s (%.0f examples/s), loss %.4f -> %.4f%n",
@@ -655,7 +681,15 @@ public final class TrainCommand extends PrintingCommand {
             out.printf(Locale.ROOT, "repeat boost: weight %s, half-life %s events: validation HR@20 %.4f (%.4f without)%n",
                     repeat.boost().weight(), repeat.boost().halfLifeEvents(), repeat.hitRate(), repeat.hitRateWithout());
         }
-        return new Fitted(result, bestEpoch[0], best[0], repeat);
+        return new Fitted(result, bestEpoch[0], averaged[0], best[0], repeat);
+    }
+
+    /** HR@20 of {@code model} as it stands on the validation pairs. */
+    private static double validationHitRate(TwoTowerModel model, ItemCatalogue catalogue,
+            List<Evaluation.HeldOut> pairs) {
+        try (ServingModel s = ServingModel.ofUnsaved("validation", model, catalogue)) {
+            return Evaluation.hitRates(s, pairs, 20).model();
+        }
     }
 
     /** The manifest metrics of a training run. */
@@ -665,6 +699,7 @@ public final class TrainCommand extends PrintingCommand {
         metrics.put("train.examples", (double) result.examples());
         metrics.put("train.epochs", (double) result.epochs());
         metrics.put("train.epochsKept", (double) fitted.epochsKept());
+        metrics.put("train.epochAveraged", fitted.averaged() ? 1.0 : 0.0);
         metrics.put("train.validationHR@20", fitted.validationHitRate());
         if (fitted.repeat() != null) {
             metrics.put("train.validationHR@20.repeatBoost", fitted.repeat().hitRate());
@@ -708,6 +743,7 @@ public final class TrainCommand extends PrintingCommand {
         s.put("examples", train.size());
         s.put("epochs", result.epochs());
         s.put("epochsKept", fitted.epochsKept());
+        s.put("epochAveraged", fitted.averaged());
         s.put("steps", result.steps());
         s.put("firstLoss", result.firstLoss());
         s.put("lastLoss", result.lastLoss());

@@ -402,6 +402,27 @@ public final class TwoTowerModel implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The element-wise mean of two {@link #snapshot}s of one model (weight averaging of two points
+     * of one training run, as in stochastic weight averaging).
+     */
+    public static float[][] mean(float[][] a, float[][] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("snapshots of " + a.length + " and " + b.length + " parameters");
+        }
+        float[][] out = new float[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            if (a[i].length != b[i].length) {
+                throw new IllegalArgumentException("parameter " + i + ": " + a[i].length + " vs " + b[i].length + " values");
+            }
+            out[i] = new float[a[i].length];
+            for (int j = 0; j < out[i].length; j++) {
+                out[i][j] = 0.5f * (a[i][j] + b[i][j]);
+            }
+        }
+        return out;
+    }
+
     /** Puts back the values of a {@link #snapshot} of this model, in place. */
     public void restore(float[][] snapshot) {
         List<Parameter> all = allParameters();

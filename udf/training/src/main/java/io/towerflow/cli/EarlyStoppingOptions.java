@@ -6,8 +6,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Early stopping of a fresh training ({@code train}, {@code evaluate}): the flags of {@link
- * TrainingRecipe#validationUsers()}, {@link TrainingRecipe#validationEvents()} and {@link
- * TrainingRecipe#patience()}, defaulting to {@link TrainingRecipe#DEFAULT}'s (a picocli mixin, read
+ * TrainingRecipe#validationUsers()}, {@link TrainingRecipe#validationEvents()}, {@link
+ * TrainingRecipe#patience()} and {@link TrainingRecipe#epochAveraging()}, defaulting to {@link TrainingRecipe#DEFAULT}'s (a picocli mixin, read
  * by {@link RecipeOptions#recipe(EarlyStoppingOptions)}).
  */
 public final class EarlyStoppingOptions {
@@ -25,4 +25,10 @@ public final class EarlyStoppingOptions {
     @Option(names = "--patience", paramLabel = "N",
             description = "Stop after this many epochs in a row that do not beat the best (default: ${DEFAULT-VALUE}).")
     int patience = TrainingRecipe.DEFAULT.patience();
+
+    @Option(names = "--epoch-averaging", paramLabel = "BOOL", arity = "1",
+            description = "When training ran past the best epoch, also score the mean of the best epoch's and the"
+                    + " next epoch's parameters on the validation users and keep it if it is better"
+                    + " (default: ${DEFAULT-VALUE}).")
+    boolean epochAveraging = TrainingRecipe.DEFAULT.epochAveraging();
 }

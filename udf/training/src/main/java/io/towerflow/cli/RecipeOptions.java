@@ -84,19 +84,19 @@ public final class RecipeOptions {
 
     /** The recipe the flags give, with the base recipe's early stopping; throws when a value is out of range. */
     public TrainingRecipe recipe() {
-        return recipe(base.validationUsers(), base.validationEvents(), base.patience());
+        return recipe(base.validationUsers(), base.validationEvents(), base.patience(), base.epochAveraging());
     }
 
     /** The recipe the flags give, with {@code stopping}'s early stopping. */
     public TrainingRecipe recipe(EarlyStoppingOptions stopping) {
-        return recipe(stopping.validationUsers, stopping.validationEvents, stopping.patience);
+        return recipe(stopping.validationUsers, stopping.validationEvents, stopping.patience, stopping.epochAveraging);
     }
 
-    private TrainingRecipe recipe(int validationUsers, int validationEvents, int patience) {
+    private TrainingRecipe recipe(int validationUsers, int validationEvents, int patience, boolean epochAveraging) {
         if (threads <= 0) {
             throw new IllegalArgumentException("--threads must be > 0, got " + threads);
         }
         return new TrainingRecipe(batchSize, epochs, learningRate, embeddingLearningRate, embeddingWeightDecay, logQ,
-                schedule, uniformNegatives, seed, validationUsers, validationEvents, patience);
+                schedule, uniformNegatives, seed, validationUsers, validationEvents, patience, epochAveraging);
     }
 }

@@ -215,6 +215,6 @@ public final class RetrainOptions {
         return new TrainingRecipe(conf.get(BATCH_SIZE), conf.get(EPOCHS), conf.get(LEARNING_RATE),
                 conf.get(EMBEDDING_LEARNING_RATE), conf.get(EMBEDDING_WEIGHT_DECAY), conf.get(LOGQ),
                 conf.get(SCHEDULE), conf.get(UNIFORM_NEGATIVES), conf.get(SEED), WARM_START.validationUsers(),
-                WARM_START.validationEvents(), WARM_START.patience());
+                WARM_START.validationEvents(), WARM_START.patience(), WARM_START.epochAveraging());
     }
 }

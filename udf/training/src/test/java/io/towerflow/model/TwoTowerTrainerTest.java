@@ -2,6 +2,7 @@ package io.towerflow.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -133,6 +134,31 @@ class TwoTowerTrainerTest {
             for (int i = 0; i < now.length; i++) {
                 assertArrayEquals(afterFirst[0][i], now[i], 0f, "parameter " + i);
             }
+        }
+    }
+
+    @Test
+    void theMeanOfTwoEpochsSnapshotsIsTheirElementwiseMeanAndRestores() throws Exception {
+        TrainingExamples train = PlantedModels.plantedSplit().train();
+        try (TwoTowerModel m = TwoTowerModel.create(PlantedData.testConfig(), Device.cpu(), 5)) {
+            float[][][] byEpoch = new float[2][][];
+            new TwoTowerTrainer(m, PlantedModels.options(2)).fit(train, epoch -> {
+                byEpoch[epoch - 1] = m.snapshot();
+                return true;
+            });
+            float[][] mean = TwoTowerModel.mean(byEpoch[0], byEpoch[1]);
+            m.restore(mean);
+            float[][] now = m.snapshot();
+            int changed = 0;
+            for (int i = 0; i < now.length; i++) {
+                for (int j = 0; j < now[i].length; j++) {
+                    assertEquals(0.5f * (byEpoch[0][i][j] + byEpoch[1][i][j]), now[i][j], 0f, "parameter " + i);
+                    changed += byEpoch[0][i][j] != byEpoch[1][i][j] ? 1 : 0;
+                }
+            }
+            assertTrue(changed > 0, "the second epoch moved some parameters");
+            float[][] wrongShape = {new float[1]};
+            assertThrows(IllegalArgumentException.class, () -> TwoTowerModel.mean(byEpoch[0], wrongShape));
         }
     }
 }
