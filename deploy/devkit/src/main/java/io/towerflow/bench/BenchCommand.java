@@ -91,7 +91,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model version of the serving and pipeline sections"
             + " (default: ${DEFAULT-VALUE}).")
-    Path model = Path.of("model-artifacts/v20261123-bootstrap");
+    Path model = Path.of("model-artifacts/v20261207-bootstrap");
 
     @Option(names = "--no-ann", negatable = false, description = "Skip the approximate index at 1M items.")
     boolean noAnn;

@@ -47,7 +47,7 @@ public class ServingBenchmark {
     static final int HISTORY = 50;
     private static final int BATCHES = 8;
 
-    @Param({"model-artifacts/v20261123-bootstrap"})
+    @Param({"model-artifacts/v20261207-bootstrap"})
     public String model;
 
     @Param({"0", "100000"})

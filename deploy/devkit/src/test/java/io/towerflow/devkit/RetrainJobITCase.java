@@ -70,7 +70,7 @@ class RetrainJobITCase {
     private static final long SKIP = 1_000_000;
     /** -Dtowerflow.retrain.it.records=N for a bigger window (and figures worth quoting). */
     private static final int RECORDS = Integer.getInteger("towerflow.retrain.it.records", 4_000);
-    private static final String BOOTSTRAP = "v20261123-bootstrap";
+    private static final String BOOTSTRAP = "v20261207-bootstrap";
 
     @TempDir static Path shared;
     static EmbeddedKafka kafka;

@@ -62,8 +62,8 @@ class RetrainRatesExperiment {
             }
             SyntheticFeedback.awaitStable(kafka.bootstrapServers(), topic);
             Path root = Files.createDirectories(tmp.resolve("model-artifacts"));
-            Path src = TestModels.repoRoot().resolve("model-artifacts").resolve("v20261123-bootstrap");
-            Path dst = Files.createDirectories(root.resolve("v20261123-bootstrap"));
+            Path src = TestModels.repoRoot().resolve("model-artifacts").resolve("v20261207-bootstrap");
+            Path dst = Files.createDirectories(root.resolve("v20261207-bootstrap"));
             try (Stream<Path> files = Files.list(src)) {
                 for (Path f : files.toList()) {
                     Files.copy(f, dst.resolve(f.getFileName()));

@@ -23,7 +23,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -155,9 +154,11 @@ class SequenceTowerTest {
             assertEquals(c, ModelArtifacts.load(dir).manifest().config());
             assertEquals(1, s.recommend(List.of(train.query(3, java.util.Set.of())), 5).size());
         }
-        Path bootstrap = Paths.get(System.getProperty("towerflow.repo.root", ".."))
-                .resolve("model-artifacts/v20261123-bootstrap/manifest.json");
-        String old = Files.readString(bootstrap);
+        // the manifest of the bootstrap shipped from 2026-11-23 to 2026-12-07, written before the kind existed
+        String old;
+        try (java.io.InputStream in = SequenceTowerTest.class.getResourceAsStream("manifest-before-user-tower.json")) {
+            old = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
         assertFalse(old.contains("userTower"));
         ModelConfig oldConfig = ModelManifest.fromJson(old.getBytes(StandardCharsets.UTF_8)).config();
         assertEquals(ModelConfig.POOLED, oldConfig.userTower());
