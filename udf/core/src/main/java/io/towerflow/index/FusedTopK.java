@@ -16,6 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  * (component by component, so the item panel is read once per group), then one vector compare
  * against each user's running threshold decides whether any lane needs the scalar path into
  * {@link TopKHeaps}. Past the first few panels almost none does, so selection costs next to nothing.
+ * The users of each group are first copied component-major into a small tile ({@code [dim][8]} or
+ * {@code [dim][4]}), so the inner loop's broadcasts read one base at fixed offsets: read from the
+ * row-major batch, each user's component needed an index of its own, more than C2 keeps in
+ * registers, and it spilled and reloaded them from the stack at every component (seen in the
+ * compiled loop; docs/benchmarks.md).
  *
  * <p>Excluded rows (per user) and unavailable rows (for the whole batch) are left out inside the
  * selection: the kernel asks for exactly {@code k}. Each score is {@code fma} over the
@@ -49,6 +54,8 @@ public final class FusedTopK {
     private final int blockPanels;
     private final TopKHeaps heaps = new TopKHeaps();
     private final float[] lanes = new float[PANEL_WIDTH];
+    /** The batch's users in groups, each group component-major (see {@link #tile}); reused. */
+    private float[] tiles = new float[0];
     private int[][] excluded;
     private long[] unavailable;
 
@@ -122,6 +129,7 @@ public final class FusedTopK {
         }
         this.excluded = excluded;
         this.unavailable = unavailable;
+        float[] t = tile(users, b, dim);
         try {
             int panelCount = panels.panels();
             for (int p0 = 0; p0 < panelCount; p0 += blockPanels) {
@@ -129,11 +137,11 @@ public final class FusedTopK {
                 int u = 0;
                 if (EIGHT_USER_TILE) {
                     for (; u + 8 <= b; u += 8) {
-                        scoreEight(users, u, p0, p1);
+                        scoreEight(t, u, p0, p1);
                     }
                 }
                 for (; u + 4 <= b; u += 4) {
-                    scoreFour(users, u, p0, p1);
+                    scoreFour(t, u, p0, p1);
                 }
                 for (; u < b; u++) {
                     scoreOne(users, u, p0, p1);
@@ -146,13 +154,42 @@ public final class FusedTopK {
         return heaps.drain();
     }
 
-    private void scoreFour(float[] users, int u0, int p0, int p1) {
+    /**
+     * The users of {@code users} (row-major [b, dim]) grouped as {@link #topK} scores them —
+     * groups of eight (with {@link #EIGHT_USER_TILE}), then of four; single users are read from
+     * {@code users} — each group component-major: component {@code j} of the group's user {@code
+     * k} at {@code u0 * dim + j * size + k}, {@code u0} being the group's first user.
+     */
+    private float[] tile(float[] users, int b, int dim) {
+        if (tiles.length < b * dim) {
+            tiles = new float[b * dim];
+        }
+        int u = 0;
+        if (EIGHT_USER_TILE) {
+            for (; u + 8 <= b; u += 8) {
+                transpose(users, u, 8, dim);
+            }
+        }
+        for (; u + 4 <= b; u += 4) {
+            transpose(users, u, 4, dim);
+        }
+        return tiles;
+    }
+
+    private void transpose(float[] users, int u0, int size, int dim) {
+        int base = u0 * dim;
+        for (int k = 0; k < size; k++) {
+            int row = (u0 + k) * dim;
+            for (int j = 0; j < dim; j++) {
+                tiles[base + j * size + k] = users[row + j];
+            }
+        }
+    }
+
+    private void scoreFour(float[] tile, int u0, int p0, int p1) {
         float[] items = panels.data();
         int dim = panels.dim();
-        int o0 = u0 * dim;
-        int o1 = o0 + dim;
-        int o2 = o1 + dim;
-        int o3 = o2 + dim;
+        int t0 = u0 * dim;
         float[] thr = heaps.thresholds();
         for (int p = p0; p < p1; p++) {
             int base = p * dim * PANEL_WIDTH;
@@ -168,16 +205,17 @@ public final class FusedTopK {
                 int o = base + j * PANEL_WIDTH;
                 FloatVector x = FloatVector.fromArray(SPECIES, items, o);
                 FloatVector y = FloatVector.fromArray(SPECIES, items, o + LANES);
-                FloatVector w = FloatVector.broadcast(SPECIES, users[o0 + j]);
+                int g = t0 + j * 4;
+                FloatVector w = FloatVector.broadcast(SPECIES, tile[g]);
                 a0 = x.fma(w, a0);
                 b0 = y.fma(w, b0);
-                w = FloatVector.broadcast(SPECIES, users[o1 + j]);
+                w = FloatVector.broadcast(SPECIES, tile[g + 1]);
                 a1 = x.fma(w, a1);
                 b1 = y.fma(w, b1);
-                w = FloatVector.broadcast(SPECIES, users[o2 + j]);
+                w = FloatVector.broadcast(SPECIES, tile[g + 2]);
                 a2 = x.fma(w, a2);
                 b2 = y.fma(w, b2);
-                w = FloatVector.broadcast(SPECIES, users[o3 + j]);
+                w = FloatVector.broadcast(SPECIES, tile[g + 3]);
                 a3 = x.fma(w, a3);
                 b3 = y.fma(w, b3);
             }
@@ -206,10 +244,10 @@ public final class FusedTopK {
         }
     }
 
-    private void scoreEight(float[] users, int u0, int p0, int p1) {
+    private void scoreEight(float[] tile, int u0, int p0, int p1) {
         float[] items = panels.data();
         int dim = panels.dim();
-        int o0 = u0 * dim;
+        int t0 = u0 * dim;
         float[] thr = heaps.thresholds();
         for (int p = p0; p < p1; p++) {
             int base = p * dim * PANEL_WIDTH;
@@ -233,29 +271,29 @@ public final class FusedTopK {
                 int o = base + j * PANEL_WIDTH;
                 FloatVector x = FloatVector.fromArray(SPECIES, items, o);
                 FloatVector y = FloatVector.fromArray(SPECIES, items, o + LANES);
-                int uj = o0 + j;
-                FloatVector w0 = FloatVector.broadcast(SPECIES, users[uj]);
+                int g = t0 + j * 8;
+                FloatVector w0 = FloatVector.broadcast(SPECIES, tile[g]);
                 a0 = x.fma(w0, a0);
                 b0 = y.fma(w0, b0);
-                FloatVector w1 = FloatVector.broadcast(SPECIES, users[uj + 1 * dim]);
+                FloatVector w1 = FloatVector.broadcast(SPECIES, tile[g + 1]);
                 a1 = x.fma(w1, a1);
                 b1 = y.fma(w1, b1);
-                FloatVector w2 = FloatVector.broadcast(SPECIES, users[uj + 2 * dim]);
+                FloatVector w2 = FloatVector.broadcast(SPECIES, tile[g + 2]);
                 a2 = x.fma(w2, a2);
                 b2 = y.fma(w2, b2);
-                FloatVector w3 = FloatVector.broadcast(SPECIES, users[uj + 3 * dim]);
+                FloatVector w3 = FloatVector.broadcast(SPECIES, tile[g + 3]);
                 a3 = x.fma(w3, a3);
                 b3 = y.fma(w3, b3);
-                FloatVector w4 = FloatVector.broadcast(SPECIES, users[uj + 4 * dim]);
+                FloatVector w4 = FloatVector.broadcast(SPECIES, tile[g + 4]);
                 a4 = x.fma(w4, a4);
                 b4 = y.fma(w4, b4);
-                FloatVector w5 = FloatVector.broadcast(SPECIES, users[uj + 5 * dim]);
+                FloatVector w5 = FloatVector.broadcast(SPECIES, tile[g + 5]);
                 a5 = x.fma(w5, a5);
                 b5 = y.fma(w5, b5);
-                FloatVector w6 = FloatVector.broadcast(SPECIES, users[uj + 6 * dim]);
+                FloatVector w6 = FloatVector.broadcast(SPECIES, tile[g + 6]);
                 a6 = x.fma(w6, a6);
                 b6 = y.fma(w6, b6);
-                FloatVector w7 = FloatVector.broadcast(SPECIES, users[uj + 7 * dim]);
+                FloatVector w7 = FloatVector.broadcast(SPECIES, tile[g + 7]);
                 a7 = x.fma(w7, a7);
                 b7 = y.fma(w7, b7);
             }
