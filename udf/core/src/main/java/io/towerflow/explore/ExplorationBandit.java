@@ -113,11 +113,15 @@ public final class ExplorationBandit {
                 continue;
             }
             open++;
+            double draw = sampler.sample(s.clicks(), s.impressions());
+            // the set lookups only for a draw that would enter the best few (most do not)
+            if (found == slots && !before(s, draw, best[slots - 1], draws[slots - 1])) {
+                continue;
+            }
             if (taken.contains(s.itemId) || (exclude != null && exclude.contains(s.itemId))
                     || !catalogue.servable(s.itemId)) {
                 continue;
             }
-            double draw = sampler.sample(s.clicks(), s.impressions());
             // insertion into the best few: new items first, then the highest draw
             int at = found;
             while (at > 0 && before(s, draw, best[at - 1], draws[at - 1])) {

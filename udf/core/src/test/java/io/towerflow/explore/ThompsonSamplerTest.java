@@ -52,6 +52,37 @@ class ThompsonSamplerTest {
     }
 
     @Test
+    void theClosedFormsOfNeverAndAlwaysClickedItemsFollowTheirPosteriors() {
+        ThompsonSampler s = new ThompsonSampler(3);
+        int n = 40_000;
+        // never clicked in 19 impressions: Beta(1, 20), mean 1/21, variance 20 / (21^2 * 22)
+        double[] m = moments(s, 0, 19, n);
+        assertThat(m[0]).isCloseTo(1.0 / 21, within(0.0015));
+        assertThat(m[1]).isCloseTo(20.0 / (21 * 21 * 22), within(0.0003));
+        // clicked in all of 5 impressions: Beta(6, 1), mean 6/7, variance 6 / (7^2 * 8)
+        m = moments(s, 5, 5, n);
+        assertThat(m[0]).isCloseTo(6.0 / 7, within(0.003));
+        assertThat(m[1]).isCloseTo(6.0 / (7 * 7 * 8), within(0.001));
+        // and the general path beside them: Beta(2, 19), mean 2/21
+        m = moments(s, 1, 19, n);
+        assertThat(m[0]).isCloseTo(2.0 / 21, within(0.002));
+        assertThat(m[1]).isCloseTo(2.0 * 19 / (21 * 21 * 22), within(0.0004));
+    }
+
+    private static double[] moments(ThompsonSampler s, long clicks, long impressions, int n) {
+        double sum = 0;
+        double sq = 0;
+        for (int i = 0; i < n; i++) {
+            double x = s.sample(clicks, impressions);
+            assertThat(x).isBetween(0.0, 1.0);
+            sum += x;
+            sq += x * x;
+        }
+        double mean = sum / n;
+        return new double[] {mean, sq / n - mean * mean};
+    }
+
+    @Test
     void anItemThatIsClickedWinsMoreDrawsThanOneThatIsNot() {
         ThompsonSampler s = new ThompsonSampler(1);
         int wins = 0;
