@@ -49,8 +49,16 @@ public final class RecommendationPipeline {
      * @param control raw records of the {@code model-updates} and {@code item-catalog} topics
      */
     public static Outputs define(ReadableConfig conf, DataStream<RawRecord> raw, DataStream<RawRecord> control) {
-        // every record and state type is a POJO (SerializationTest); a Kryo fallback fails here
-        raw.getExecutionEnvironment().configure(new Configuration().set(PipelineOptions.GENERIC_TYPES, false));
+        // every record and state type is a POJO (SerializationTest); a Kryo fallback fails here.
+        // Object reuse: chained operators hand records on without a serializer copy (the copies of
+        // each list and feedback record into the two chained sink writers were 1.7 % of the
+        // operator thread at saturation, docs/benchmarks.md). Safe here: every operator of the job
+        // emits a new object per record and never changes one after emitting it, and the only one
+        // that keeps its inputs (the recommend operator's micro-batch) reads them from the network
+        // after keyBy, where Flink deserializes a new object per record.
+        raw.getExecutionEnvironment().configure(new Configuration()
+                .set(PipelineOptions.GENERIC_TYPES, false)
+                .set(PipelineOptions.OBJECT_REUSE, true));
         SingleOutputStreamOperator<BehaviorEvent> events =
                 raw.process(new ParseBehaviorFunction(FaultInjection.from(conf)))
                         .returns(TypeInformation.of(BehaviorEvent.class))
