@@ -43,6 +43,7 @@ import java.util.regex.Pattern;
  * {@code deploy/local/towerflow bench --help} lists the options.
  *
  * {@code --ann-only}: the approximate index section alone ({@code --ann-items}: its catalogue size).
+ * {@code --pipeline-only}: the pipeline section alone.
  *
  * With {@code --sequence-model DIR} (a version of the sequence user tower) it also puts the two
  * user towers side by side ({@link TowersSection}): {@code --model}'s and that one's serving
@@ -102,6 +103,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--ann-only", negatable = false, description = "Run the approximate index section alone.")
     boolean annOnly;
 
+    @Option(names = "--pipeline-only", negatable = false, description = "Run the embedded pipeline section alone"
+            + " (with the serving model it is compared with).")
+    boolean pipelineOnly;
+
     @Option(names = "--ann-items", paramLabel = "N", description = "Catalogue size of the approximate index section"
             + " (default: ${DEFAULT-VALUE}).")
     int annItems = ANN_ITEMS;
@@ -144,6 +149,8 @@ public final class BenchCommand implements Callable<Integer> {
         int annLists = annItems == ANN_ITEMS ? ANN_LISTS : 0; // else derived from the size, as serving does
         if (annOnly) {
             out.put("ann", AnnSection.run(model, annItems, annLists, ANN_PROBES, bench.rounds));
+        } else if (pipelineOnly) {
+            bench.pipeline(out);
         } else {
             List<Map<String, Object>> kernel = bench.kernels();
             out.put("kernel", kernel);
@@ -163,20 +170,10 @@ public final class BenchCommand implements Callable<Integer> {
                 out.put("ann", AnnSection.run(model, annItems, annLists, ANN_PROBES, bench.rounds));
             }
             if (pipeline) {
-                out.put("pipeline", PipelineSection.run(model, quick, Path.of(".run/bench-pipeline"),
-                        itemsAndBatch -> {
-                            try {
-                                return bench.servingUsersPerSecond(itemsAndBatch[0], itemsAndBatch[1]);
-                            } catch (RunnerException e) {
-                                throw new IllegalStateException(e);
-                            }
-                        }));
+                bench.pipeline(out);
             }
         }
-        BenchTables.print(out, System.out);
-        if (plots != null) {
-            System.out.println("plots: " + BenchPlots.write(out, plots));
-        }
+        // the figures first: a failure in the tables or plots must not lose a long run's summary
         if (summary != null) {
             if (summary.toAbsolutePath().getParent() != null) {
                 Files.createDirectories(summary.toAbsolutePath().getParent());
@@ -184,7 +181,22 @@ public final class BenchCommand implements Callable<Integer> {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(summary.toFile(), out);
             System.out.println("summary written to " + summary);
         }
+        BenchTables.print(out, System.out);
+        if (plots != null) {
+            System.out.println("plots: " + BenchPlots.write(out, plots));
+        }
         return 0;
+    }
+
+    /** The embedded pipeline beside the serving model measured just before each row. */
+    private void pipeline(Map<String, Object> out) throws Exception {
+        PipelineSection.run(model, quick, Path.of(".run/bench-pipeline"), itemsAndBatch -> {
+            try {
+                return servingUsersPerSecond(itemsAndBatch[0], itemsAndBatch[1]);
+            } catch (RunnerException e) {
+                throw new IllegalStateException(e);
+            }
+        }, out);
     }
 
     /** Naive against fused (and the DJL-blocks alternative), every catalogue size and batch, interleaved. */
