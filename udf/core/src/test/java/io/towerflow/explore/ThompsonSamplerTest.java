@@ -27,28 +27,13 @@ class ThompsonSamplerTest {
         ThompsonSampler s = new ThompsonSampler(42);
         // Beta(3, 9): mean 0.25, variance 3*9 / (12^2 * 13) = 0.01442
         int n = 40_000;
-        double sum = 0;
-        double sq = 0;
-        for (int i = 0; i < n; i++) {
-            double x = s.sample(2, 10);
-            assertThat(x).isBetween(0.0, 1.0);
-            sum += x;
-            sq += x * x;
-        }
-        double mean = sum / n;
-        assertThat(mean).isCloseTo(0.25, within(0.004));
-        assertThat(sq / n - mean * mean).isCloseTo(0.01442, within(0.0008));
+        double[] m = moments(s, 2, 10, n);
+        assertThat(m[0]).isCloseTo(0.25, within(0.004));
+        assertThat(m[1]).isCloseTo(0.01442, within(0.0008));
         // Beta(1, 1) (never shown) is uniform: mean 1/2, variance 1/12
-        sum = 0;
-        sq = 0;
-        for (int i = 0; i < n; i++) {
-            double x = s.sample(0, 0);
-            sum += x;
-            sq += x * x;
-        }
-        mean = sum / n;
-        assertThat(mean).isCloseTo(0.5, within(0.006));
-        assertThat(sq / n - mean * mean).isCloseTo(1.0 / 12, within(0.002));
+        m = moments(s, 0, 0, n);
+        assertThat(m[0]).isCloseTo(0.5, within(0.006));
+        assertThat(m[1]).isCloseTo(1.0 / 12, within(0.002));
     }
 
     @Test
