@@ -160,9 +160,10 @@ public final class ClusteredIndex {
     private boolean sameVector(float[] items, int r, int p) {
         int l = listOf[p];
         int pos = positionOf[p];
-        float[] data = lists[l].panels().data();
-        int width = FusedTopK.PANEL_WIDTH;
-        int base = (pos / width) * dim * width + pos % width;
+        ItemPanels panels = lists[l].panels();
+        float[] data = panels.data();
+        int width = panels.width();
+        int base = panels.offset(pos);
         for (int j = 0; j < dim; j++) {
             if (Float.floatToRawIntBits(data[base + j * width]) != Float.floatToRawIntBits(items[r * dim + j])) {
                 return false;

@@ -16,11 +16,12 @@ import jdk.incubator.vector.VectorSpecies;
  * (component by component, so the item panel is read once per group), then one vector compare
  * against each user's running threshold decides whether any lane needs the scalar path into
  * {@link TopKHeaps}. Past the first few panels almost none does, so selection costs next to nothing.
- * The users of each group are first copied component-major into a small tile ({@code [dim][8]} or
- * {@code [dim][4]}), so the inner loop's broadcasts read one base at fixed offsets: read from the
- * row-major batch, each user's component needed an index of its own, more than C2 keeps in
- * registers, and it spilled and reloaded them from the stack at every component (seen in the
- * compiled loop; docs/benchmarks.md).
+ * The users of each group are first copied component-major into a small tile ({@code
+ * [components][8]} or {@code [components][4]}), so the inner loop's broadcasts read one base at
+ * fixed offsets: read from the row-major batch, each user's component needed an index of its
+ * own, more than C2 keeps in registers, and it spilled and reloaded them from the stack at every
+ * component (seen in the compiled loop; docs/benchmarks.md). The tile loops take four components
+ * a trip ({@link #scoreEight}).
  *
  * <p>Excluded rows (per user) and unavailable rows (for the whole batch) are left out inside the
  * selection: the kernel asks for exactly {@code k}. Each score is {@code fma} over the
@@ -84,7 +85,7 @@ public final class FusedTopK {
             return;
         }
         int rows = 1000;
-        int dim = 64;
+        int dim = 66; // not a multiple of four: the users' padding components are taken too
         int users = 13; // 13 and 12: groups of eight (512-bit vectors), of four and single users
         SplittableRandom r = new SplittableRandom(1);
         float[] items = new float[rows * dim];
@@ -157,42 +158,54 @@ public final class FusedTopK {
     /**
      * The users of {@code users} (row-major [b, dim]) grouped as {@link #topK} scores them —
      * groups of eight (with {@link #EIGHT_USER_TILE}), then of four; single users are read from
-     * {@code users} — each group component-major: component {@code j} of the group's user {@code
-     * k} at {@code u0 * dim + j * size + k}, {@code u0} being the group's first user.
+     * {@code users} — each group component-major over the panels' {@link ItemPanels#components()}
+     * (the padding components zero): component {@code j} of the group's user {@code k} at {@code
+     * u0 * components + j * size + k}, {@code u0} being the group's first user.
      */
     private float[] tile(float[] users, int b, int dim) {
-        if (tiles.length < b * dim) {
-            tiles = new float[b * dim];
+        int components = panels.components();
+        if (tiles.length < b * components) {
+            tiles = new float[b * components];
         }
         int u = 0;
         if (EIGHT_USER_TILE) {
             for (; u + 8 <= b; u += 8) {
-                transpose(users, u, 8, dim);
+                transpose(users, u, 8, dim, components);
             }
         }
         for (; u + 4 <= b; u += 4) {
-            transpose(users, u, 4, dim);
+            transpose(users, u, 4, dim, components);
         }
         return tiles;
     }
 
-    private void transpose(float[] users, int u0, int size, int dim) {
-        int base = u0 * dim;
+    private void transpose(float[] users, int u0, int size, int dim, int components) {
+        int base = u0 * components;
         for (int k = 0; k < size; k++) {
             int row = (u0 + k) * dim;
             for (int j = 0; j < dim; j++) {
                 tiles[base + j * size + k] = users[row + j];
             }
+            for (int j = dim; j < components; j++) {
+                tiles[base + j * size + k] = 0f;
+            }
         }
     }
 
+    /**
+     * Four users against each panel of the block, four components a trip as in {@link
+     * #scoreEight}: with 512-bit vectors (the groups left over after the groups of eight, or all of
+     * them with {@code -Dtowerflow.fused.eight-user-tile=false}) 1.21 × the loop one at a time; with
+     * 256-bit vectors (AVX2, 16 registers; {@code -XX:UseAVX=2}) 0.99 ×, the same within the
+     * spread (docs/benchmarks.md).
+     */
     private void scoreFour(float[] tile, int u0, int p0, int p1) {
         float[] items = panels.data();
-        int dim = panels.dim();
-        int t0 = u0 * dim;
+        int components = panels.components();
+        int t0 = u0 * components;
         float[] thr = heaps.thresholds();
         for (int p = p0; p < p1; p++) {
-            int base = p * dim * PANEL_WIDTH;
+            int base = p * components * PANEL_WIDTH;
             FloatVector a0 = FloatVector.zero(SPECIES);
             FloatVector b0 = a0;
             FloatVector a1 = a0;
@@ -201,11 +214,11 @@ public final class FusedTopK {
             FloatVector b2 = a0;
             FloatVector a3 = a0;
             FloatVector b3 = a0;
-            for (int j = 0; j < dim; j++) {
+            for (int j = 0; j < components; j += 4) {
                 int o = base + j * PANEL_WIDTH;
+                int g = t0 + j * 4;
                 FloatVector x = FloatVector.fromArray(SPECIES, items, o);
                 FloatVector y = FloatVector.fromArray(SPECIES, items, o + LANES);
-                int g = t0 + j * 4;
                 FloatVector w = FloatVector.broadcast(SPECIES, tile[g]);
                 a0 = x.fma(w, a0);
                 b0 = y.fma(w, b0);
@@ -216,6 +229,48 @@ public final class FusedTopK {
                 a2 = x.fma(w, a2);
                 b2 = y.fma(w, b2);
                 w = FloatVector.broadcast(SPECIES, tile[g + 3]);
+                a3 = x.fma(w, a3);
+                b3 = y.fma(w, b3);
+                x = FloatVector.fromArray(SPECIES, items, o + PANEL_WIDTH);
+                y = FloatVector.fromArray(SPECIES, items, o + PANEL_WIDTH + LANES);
+                w = FloatVector.broadcast(SPECIES, tile[g + 4]);
+                a0 = x.fma(w, a0);
+                b0 = y.fma(w, b0);
+                w = FloatVector.broadcast(SPECIES, tile[g + 5]);
+                a1 = x.fma(w, a1);
+                b1 = y.fma(w, b1);
+                w = FloatVector.broadcast(SPECIES, tile[g + 6]);
+                a2 = x.fma(w, a2);
+                b2 = y.fma(w, b2);
+                w = FloatVector.broadcast(SPECIES, tile[g + 7]);
+                a3 = x.fma(w, a3);
+                b3 = y.fma(w, b3);
+                x = FloatVector.fromArray(SPECIES, items, o + 2 * PANEL_WIDTH);
+                y = FloatVector.fromArray(SPECIES, items, o + 2 * PANEL_WIDTH + LANES);
+                w = FloatVector.broadcast(SPECIES, tile[g + 8]);
+                a0 = x.fma(w, a0);
+                b0 = y.fma(w, b0);
+                w = FloatVector.broadcast(SPECIES, tile[g + 9]);
+                a1 = x.fma(w, a1);
+                b1 = y.fma(w, b1);
+                w = FloatVector.broadcast(SPECIES, tile[g + 10]);
+                a2 = x.fma(w, a2);
+                b2 = y.fma(w, b2);
+                w = FloatVector.broadcast(SPECIES, tile[g + 11]);
+                a3 = x.fma(w, a3);
+                b3 = y.fma(w, b3);
+                x = FloatVector.fromArray(SPECIES, items, o + 3 * PANEL_WIDTH);
+                y = FloatVector.fromArray(SPECIES, items, o + 3 * PANEL_WIDTH + LANES);
+                w = FloatVector.broadcast(SPECIES, tile[g + 12]);
+                a0 = x.fma(w, a0);
+                b0 = y.fma(w, b0);
+                w = FloatVector.broadcast(SPECIES, tile[g + 13]);
+                a1 = x.fma(w, a1);
+                b1 = y.fma(w, b1);
+                w = FloatVector.broadcast(SPECIES, tile[g + 14]);
+                a2 = x.fma(w, a2);
+                b2 = y.fma(w, b2);
+                w = FloatVector.broadcast(SPECIES, tile[g + 15]);
                 a3 = x.fma(w, a3);
                 b3 = y.fma(w, b3);
             }
@@ -244,13 +299,25 @@ public final class FusedTopK {
         }
     }
 
+    /**
+     * Eight users against each panel of the block. The loop over components goes four at a time,
+     * written out by hand: C2 does not unroll it (a body of 26 vector operations is past its
+     * unrolling limit) and each trip then pays its index arithmetic, bounds checks and branch
+     * next to 16 FMAs; four a trip measured 1.14–1.24 × the loop one at a time (20k / 100k / 1M
+     * items, B = 64; docs/benchmarks.md), two a trip less, eight (by hand, or C2 unrolling these
+     * four with {@code -XX:LoopUnrollLimit}) half as fast — out of registers. The panels and the
+     * tile are padded with zero components to a multiple of four ({@link ItemPanels#components()}),
+     * so no loop for the rest; each padding component adds {@code 0 * 0} to the score, which
+     * changes nothing (but the sign of a zero). The order of the FMAs into each accumulator is
+     * unchanged, so scores are bit-identical to {@code Math.fma} over the components in order.
+     */
     private void scoreEight(float[] tile, int u0, int p0, int p1) {
         float[] items = panels.data();
-        int dim = panels.dim();
-        int t0 = u0 * dim;
+        int components = panels.components();
+        int t0 = u0 * components;
         float[] thr = heaps.thresholds();
         for (int p = p0; p < p1; p++) {
-            int base = p * dim * PANEL_WIDTH;
+            int base = p * components * PANEL_WIDTH;
             FloatVector a0 = FloatVector.zero(SPECIES);
             FloatVector b0 = a0;
             FloatVector a1 = a0;
@@ -267,35 +334,113 @@ public final class FusedTopK {
             FloatVector b6 = a0;
             FloatVector a7 = a0;
             FloatVector b7 = a0;
-            for (int j = 0; j < dim; j++) {
+            for (int j = 0; j < components; j += 4) {
                 int o = base + j * PANEL_WIDTH;
+                int g = t0 + j * 8;
                 FloatVector x = FloatVector.fromArray(SPECIES, items, o);
                 FloatVector y = FloatVector.fromArray(SPECIES, items, o + LANES);
-                int g = t0 + j * 8;
-                FloatVector w0 = FloatVector.broadcast(SPECIES, tile[g]);
-                a0 = x.fma(w0, a0);
-                b0 = y.fma(w0, b0);
-                FloatVector w1 = FloatVector.broadcast(SPECIES, tile[g + 1]);
-                a1 = x.fma(w1, a1);
-                b1 = y.fma(w1, b1);
-                FloatVector w2 = FloatVector.broadcast(SPECIES, tile[g + 2]);
-                a2 = x.fma(w2, a2);
-                b2 = y.fma(w2, b2);
-                FloatVector w3 = FloatVector.broadcast(SPECIES, tile[g + 3]);
-                a3 = x.fma(w3, a3);
-                b3 = y.fma(w3, b3);
-                FloatVector w4 = FloatVector.broadcast(SPECIES, tile[g + 4]);
-                a4 = x.fma(w4, a4);
-                b4 = y.fma(w4, b4);
-                FloatVector w5 = FloatVector.broadcast(SPECIES, tile[g + 5]);
-                a5 = x.fma(w5, a5);
-                b5 = y.fma(w5, b5);
-                FloatVector w6 = FloatVector.broadcast(SPECIES, tile[g + 6]);
-                a6 = x.fma(w6, a6);
-                b6 = y.fma(w6, b6);
-                FloatVector w7 = FloatVector.broadcast(SPECIES, tile[g + 7]);
-                a7 = x.fma(w7, a7);
-                b7 = y.fma(w7, b7);
+                FloatVector w = FloatVector.broadcast(SPECIES, tile[g]);
+                a0 = x.fma(w, a0);
+                b0 = y.fma(w, b0);
+                w = FloatVector.broadcast(SPECIES, tile[g + 1]);
+                a1 = x.fma(w, a1);
+                b1 = y.fma(w, b1);
+                w = FloatVector.broadcast(SPECIES, tile[g + 2]);
+                a2 = x.fma(w, a2);
+                b2 = y.fma(w, b2);
+                w = FloatVector.broadcast(SPECIES, tile[g + 3]);
+                a3 = x.fma(w, a3);
+                b3 = y.fma(w, b3);
+                w = FloatVector.broadcast(SPECIES, tile[g + 4]);
+                a4 = x.fma(w, a4);
+                b4 = y.fma(w, b4);
+                w = FloatVector.broadcast(SPECIES, tile[g + 5]);
+                a5 = x.fma(w, a5);
+                b5 = y.fma(w, b5);
+                w = FloatVector.broadcast(SPECIES, tile[g + 6]);
+                a6 = x.fma(w, a6);
+                b6 = y.fma(w, b6);
+                w = FloatVector.broadcast(SPECIES, tile[g + 7]);
+                a7 = x.fma(w, a7);
+                b7 = y.fma(w, b7);
+                x = FloatVector.fromArray(SPECIES, items, o + PANEL_WIDTH);
+                y = FloatVector.fromArray(SPECIES, items, o + PANEL_WIDTH + LANES);
+                w = FloatVector.broadcast(SPECIES, tile[g + 8]);
+                a0 = x.fma(w, a0);
+                b0 = y.fma(w, b0);
+                w = FloatVector.broadcast(SPECIES, tile[g + 9]);
+                a1 = x.fma(w, a1);
+                b1 = y.fma(w, b1);
+                w = FloatVector.broadcast(SPECIES, tile[g + 10]);
+                a2 = x.fma(w, a2);
+                b2 = y.fma(w, b2);
+                w = FloatVector.broadcast(SPECIES, tile[g + 11]);
+                a3 = x.fma(w, a3);
+                b3 = y.fma(w, b3);
+                w = FloatVector.broadcast(SPECIES, tile[g + 12]);
+                a4 = x.fma(w, a4);
+                b4 = y.fma(w, b4);
+                w = FloatVector.broadcast(SPECIES, tile[g + 13]);
+                a5 = x.fma(w, a5);
+                b5 = y.fma(w, b5);
+                w = FloatVector.broadcast(SPECIES, tile[g + 14]);
+                a6 = x.fma(w, a6);
+                b6 = y.fma(w, b6);
+                w = FloatVector.broadcast(SPECIES, tile[g + 15]);
+                a7 = x.fma(w, a7);
+                b7 = y.fma(w, b7);
+                x = FloatVector.fromArray(SPECIES, items, o + 2 * PANEL_WIDTH);
+                y = FloatVector.fromArray(SPECIES, items, o + 2 * PANEL_WIDTH + LANES);
+                w = FloatVector.broadcast(SPECIES, tile[g + 16]);
+                a0 = x.fma(w, a0);
+                b0 = y.fma(w, b0);
+                w = FloatVector.broadcast(SPECIES, tile[g + 17]);
+                a1 = x.fma(w, a1);
+                b1 = y.fma(w, b1);
+                w = FloatVector.broadcast(SPECIES, tile[g + 18]);
+                a2 = x.fma(w, a2);
+                b2 = y.fma(w, b2);
+                w = FloatVector.broadcast(SPECIES, tile[g + 19]);
+                a3 = x.fma(w, a3);
+                b3 = y.fma(w, b3);
+                w = FloatVector.broadcast(SPECIES, tile[g + 20]);
+                a4 = x.fma(w, a4);
+                b4 = y.fma(w, b4);
+                w = FloatVector.broadcast(SPECIES, tile[g + 21]);
+                a5 = x.fma(w, a5);
+                b5 = y.fma(w, b5);
+                w = FloatVector.broadcast(SPECIES, tile[g + 22]);
+                a6 = x.fma(w, a6);
+                b6 = y.fma(w, b6);
+                w = FloatVector.broadcast(SPECIES, tile[g + 23]);
+                a7 = x.fma(w, a7);
+                b7 = y.fma(w, b7);
+                x = FloatVector.fromArray(SPECIES, items, o + 3 * PANEL_WIDTH);
+                y = FloatVector.fromArray(SPECIES, items, o + 3 * PANEL_WIDTH + LANES);
+                w = FloatVector.broadcast(SPECIES, tile[g + 24]);
+                a0 = x.fma(w, a0);
+                b0 = y.fma(w, b0);
+                w = FloatVector.broadcast(SPECIES, tile[g + 25]);
+                a1 = x.fma(w, a1);
+                b1 = y.fma(w, b1);
+                w = FloatVector.broadcast(SPECIES, tile[g + 26]);
+                a2 = x.fma(w, a2);
+                b2 = y.fma(w, b2);
+                w = FloatVector.broadcast(SPECIES, tile[g + 27]);
+                a3 = x.fma(w, a3);
+                b3 = y.fma(w, b3);
+                w = FloatVector.broadcast(SPECIES, tile[g + 28]);
+                a4 = x.fma(w, a4);
+                b4 = y.fma(w, b4);
+                w = FloatVector.broadcast(SPECIES, tile[g + 29]);
+                a5 = x.fma(w, a5);
+                b5 = y.fma(w, b5);
+                w = FloatVector.broadcast(SPECIES, tile[g + 30]);
+                a6 = x.fma(w, a6);
+                b6 = y.fma(w, b6);
+                w = FloatVector.broadcast(SPECIES, tile[g + 31]);
+                a7 = x.fma(w, a7);
+                b7 = y.fma(w, b7);
             }
             int row0 = p * PANEL_WIDTH;
             if (a0.max(b0).compare(VectorOperators.GT, thr[u0 + 0]).anyTrue()) {
@@ -346,7 +491,7 @@ public final class FusedTopK {
         float[] items = panels.data();
         int dim = panels.dim();
         int ou = u * dim;
-        int panelSize = dim * PANEL_WIDTH;
+        int panelSize = panels.components() * PANEL_WIDTH;
         float[] thr = heaps.thresholds();
         int p = p0;
         for (; p + 2 <= p1; p += 2) {

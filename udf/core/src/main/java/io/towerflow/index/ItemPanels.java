@@ -2,15 +2,21 @@ package io.towerflow.index;
 
 /**
  * The item matrix re-laid for {@link FusedTopK}: items in panels of {@code width} consecutive
- * rows, each panel stored dimension-major ({@code data[(p * dim + j) * width + lane]} is
+ * rows, each panel stored dimension-major ({@code data[(p * components + j) * width + lane]} is
  * component {@code j} of row {@code p * width + lane}), so that one vector load reads component
  * {@code j} of {@code width} items. The last panel is padded with zero rows; rows at or above
- * {@link #rows()} must never be reported.
+ * {@link #rows()} must never be reported. The components are padded with zeros to a multiple of
+ * {@link #COMPONENT_MULTIPLE} ({@link #components()}), so that a kernel may take that many a trip
+ * without a loop for the rest.
  */
 public final class ItemPanels {
+    /** {@link #components()} is a multiple of this. */
+    public static final int COMPONENT_MULTIPLE = 4;
+
     private final float[] data;
     private final int rows;
     private final int dim;
+    private final int components;
     private final int width;
 
     /** Copies {@code matrix} (row-major [rows, dim]) into panels of {@code width} rows. */
@@ -27,12 +33,14 @@ public final class ItemPanels {
             throw new IllegalArgumentException("bad shape: rows " + rows + ", dim " + dim + ", width " + width);
         }
         int panels = (rows + width - 1) / width;
-        long size = (long) panels * dim * width;
+        int components = (dim + COMPONENT_MULTIPLE - 1) / COMPONENT_MULTIPLE * COMPONENT_MULTIPLE;
+        long size = (long) panels * components * width;
         if (size > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("item matrix too large for one array: " + rows + " x " + dim);
         }
         this.rows = rows;
         this.dim = dim;
+        this.components = components;
         this.width = width;
         this.data = new float[(int) size];
     }
@@ -70,12 +78,17 @@ public final class ItemPanels {
     private void copyRows(float[] chunk, int first, int n) {
         for (int i = 0; i < n; i++) {
             int r = first + i;
-            int base = (r / width) * dim * width + r % width;
+            int base = offset(r);
             int src = i * dim;
             for (int j = 0; j < dim; j++) {
                 data[base + j * width] = chunk[src + j];
             }
         }
+    }
+
+    /** Where component 0 of {@code row} is in {@link #data()}; component {@code j} is {@code j * width} further. */
+    public int offset(int row) {
+        return (row / width) * components * width + row % width;
     }
 
     public float[] data() {
@@ -86,8 +99,17 @@ public final class ItemPanels {
         return rows;
     }
 
+    /** The items' components. */
     public int dim() {
         return dim;
+    }
+
+    /**
+     * The components each panel stores: {@link #dim()} padded with zeros to a multiple of {@link
+     * #COMPONENT_MULTIPLE}.
+     */
+    public int components() {
+        return components;
     }
 
     public int width() {

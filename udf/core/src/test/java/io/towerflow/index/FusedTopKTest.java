@@ -31,6 +31,11 @@ class FusedTopKTest {
      */
     private static ItemIndex.TopK reference(float[] items, int n, float[] users, int b, int k, int[][] excluded,
             long[] unavailable) {
+        return reference(items, n, DIM, users, b, k, excluded, unavailable);
+    }
+
+    private static ItemIndex.TopK reference(float[] items, int n, int dim, float[] users, int b, int k,
+            int[][] excluded, long[] unavailable) {
         int kk = Math.min(k, n);
         int[] rows = new int[b * kk];
         float[] scores = new float[b * kk];
@@ -39,8 +44,8 @@ class FusedTopKTest {
             Integer[] order = new Integer[n];
             for (int i = 0; i < n; i++) {
                 float acc = 0f;
-                for (int j = 0; j < DIM; j++) {
-                    acc = Math.fma(items[i * DIM + j], users[u * DIM + j], acc);
+                for (int j = 0; j < dim; j++) {
+                    acc = Math.fma(items[i * dim + j], users[u * dim + j], acc);
                 }
                 s[i] = acc;
                 order[i] = i;
@@ -84,6 +89,19 @@ class FusedTopKTest {
         ItemIndex.TopK expected = reference(items, n, users, 7, 20, null, null);
         for (int block : new int[] {1, 64, 1024, 1 << 20}) {
             assertSame(expected, kernel(items, n, block).topK(users, 7, 20, null, null));
+        }
+    }
+
+    @Test
+    void anyNumberOfComponentsScoresTheSame() {
+        // the tile loops take four components a trip over panels padded with zero components
+        int n = 1_000;
+        int b = 13; // a group of eight (with 512-bit vectors), then four, then one
+        for (int dim : new int[] {1, 3, 4, 7, 66}) {
+            float[] items = vectors(n, dim, 20 + dim, 0);
+            float[] users = vectors(b, dim, 40 + dim, 0);
+            FusedTopK fused = new FusedTopK(new ItemPanels(items, n, dim, FusedTopK.PANEL_WIDTH), 256);
+            assertSame(reference(items, n, dim, users, b, 20, null, null), fused.topK(users, b, 20, null, null));
         }
     }
 
