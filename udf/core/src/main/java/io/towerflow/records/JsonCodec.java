@@ -106,12 +106,14 @@ public final class JsonCodec {
     }
 
     /**
-     * {@code {"userId","itemId","categoryId","action","ts","history":[{"itemId","categoryId",
-     * "action","ts"}...],"queries":[{"query","ts"}...]?,"shown":{"modelVersion","emittedTs","size",
-     * "rank","explore"?}|null}}; {@code "queries"} (the user's latest searches) only when there are
-     * any; rank is
-     * 1-based, 0 when the item was not in the list; {@code "explore": true} when the item was in an
-     * exploration slot, left out otherwise (records without it parse as not explored).
+     * {@code {"userId","itemId","categoryId","action","ts","shown":{"modelVersion","emittedTs",
+     * "size","rank","explore"?}|null,"history":[{"itemId","categoryId","action","ts"}...],
+     * "queries":[{"query","ts"}...]?}}; {@code "queries"} (the user's latest searches) only when
+     * there are any; rank is 1-based, 0 when the item was not in the list; {@code "explore": true}
+     * when the item was in an exploration slot, left out otherwise (records without it parse as
+     * not explored). {@code "shown"} comes before the history so that {@link #parseFeedbackShown}
+     * stops there; readers go by name, so records of earlier versions (with it last) parse the
+     * same.
      */
     public static byte[] feedback(Feedback f) {
         return write(g -> {
@@ -121,6 +123,19 @@ public final class JsonCodec {
             g.writeStringField("categoryId", f.categoryId);
             g.writeStringField("action", f.action.wireName());
             g.writeNumberField("ts", f.ts);
+            if (f.wasShown()) {
+                g.writeObjectFieldStart("shown");
+                g.writeStringField("modelVersion", f.shownModelVersion);
+                g.writeNumberField("emittedTs", f.shownTs);
+                g.writeNumberField("size", f.shownSize);
+                g.writeNumberField("rank", f.shownRank);
+                if (f.shownExplore) {
+                    g.writeBooleanField("explore", true);
+                }
+                g.writeEndObject();
+            } else {
+                g.writeNullField("shown");
+            }
             g.writeArrayFieldStart("history");
             for (int i = 0; i < f.historyItemIds.length; i++) {
                 g.writeStartObject();
@@ -140,19 +155,6 @@ public final class JsonCodec {
                     g.writeEndObject();
                 }
                 g.writeEndArray();
-            }
-            if (f.wasShown()) {
-                g.writeObjectFieldStart("shown");
-                g.writeStringField("modelVersion", f.shownModelVersion);
-                g.writeNumberField("emittedTs", f.shownTs);
-                g.writeNumberField("size", f.shownSize);
-                g.writeNumberField("rank", f.shownRank);
-                if (f.shownExplore) {
-                    g.writeBooleanField("explore", true);
-                }
-                g.writeEndObject();
-            } else {
-                g.writeNullField("shown");
             }
             g.writeEndObject();
         });
@@ -205,7 +207,9 @@ public final class JsonCodec {
     /**
      * Only what a feedback record says about the list shown before the act ({@code userId},
      * {@code itemId}, {@code ts} and {@code shown}), its history skipped unread: for readers that
-     * judge hits (the demo's monitor) and need not build fifty history entries per record.
+     * judge hits (the demo's monitor) and need not build fifty history entries per record. It
+     * stops reading once it has all four, which {@link #feedback} writes before the history;
+     * fields in another order are read to the end.
      */
     public static Feedback parseFeedbackShown(byte[] json) {
         Feedback f = new Feedback();
@@ -213,14 +217,25 @@ public final class JsonCodec {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("feedback record is not a JSON object");
             }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
+            int seen = 0; // bits: userId 1, itemId 2, ts 4, shown 8
+            while (seen != 0b1111 && p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
                 switch (field) {
-                    case "userId" -> f.userId = p.getValueAsString();
-                    case "itemId" -> f.itemId = p.getValueAsString();
-                    case "ts" -> f.ts = p.getValueAsLong();
+                    case "userId" -> {
+                        f.userId = p.getValueAsString();
+                        seen |= 1;
+                    }
+                    case "itemId" -> {
+                        f.itemId = p.getValueAsString();
+                        seen |= 2;
+                    }
+                    case "ts" -> {
+                        f.ts = p.getValueAsLong();
+                        seen |= 4;
+                    }
                     case "shown" -> {
+                        seen |= 8;
                         if (value == JsonToken.START_OBJECT) {
                             while (p.nextToken() == JsonToken.FIELD_NAME) {
                                 String s = p.currentName();

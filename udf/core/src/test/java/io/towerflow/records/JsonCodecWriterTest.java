@@ -59,19 +59,27 @@ class JsonCodecWriterTest {
             n.put("categoryId", f.categoryId);
             n.put("action", f.action.wireName());
             n.put("ts", f.ts);
-            ArrayNode h = n.putArray("history");
-            for (int i = 0; i < f.historyItemIds.length; i++) {
-                h.addObject().put("itemId", f.historyItemIds[i]).put("categoryId", f.historyCategoryIds[i])
-                        .put("action", Action.ofCode(f.historyActions[i]).wireName()).put("ts", f.historyTs[i]);
-            }
             if (f.wasShown()) {
                 n.putObject("shown").put("modelVersion", f.shownModelVersion).put("emittedTs", f.shownTs)
                         .put("size", f.shownSize).put("rank", f.shownRank);
             } else {
                 n.putNull("shown");
             }
+            ArrayNode h = n.putArray("history");
+            for (int i = 0; i < f.historyItemIds.length; i++) {
+                h.addObject().put("itemId", f.historyItemIds[i]).put("categoryId", f.historyCategoryIds[i])
+                        .put("action", Action.ofCode(f.historyActions[i]).wireName()).put("ts", f.historyTs[i]);
+            }
             byte[] json = JsonCodec.feedback(f);
             assertThat(text(json)).isEqualTo(text(M.writeValueAsBytes(n)));
+            // records of earlier versions carry "shown" after the history: both parsers read them the same
+            ObjectNode older = n.deepCopy();
+            older.set("shown", older.remove("shown"));
+            Feedback backOld = JsonCodec.parseFeedbackShown(M.writeValueAsBytes(older));
+            assertThat(text(M.writeValueAsBytes(older))).endsWith(shown ? "}}" : "null}");
+            assertThat(backOld.wasShown()).isEqualTo(shown);
+            assertThat(backOld.shownRank).isEqualTo(f.shownRank);
+            assertThat(JsonCodec.parseFeedback(M.writeValueAsBytes(older)).historyItemIds).containsExactly("i1", "i2");
             Feedback back = JsonCodec.parseFeedback(json);
             assertThat(back.historyItemIds).containsExactly("i1", "i2");
             assertThat(back.wasShown()).isEqualTo(shown);
