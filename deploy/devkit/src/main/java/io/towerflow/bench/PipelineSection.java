@@ -25,7 +25,9 @@ import java.util.function.Function;
  * in-process KRaft broker, the job on a MiniCluster with RocksDB and exactly-once sinks, the
  * synthetic feed and the {@code read_committed} monitor, all in this JVM) at saturation
  * ({@code --rate 0}) and at half that rate, beside the serving model alone measured in the same
- * JVM just before ({@link ServingBenchmark}, one thread, the serving kernel).
+ * JVM just before and just after the saturation run ({@link ServingBenchmark}, one thread, the
+ * serving kernel; the mean of the two, both kept as {@code "servingUsersPerSecondBeforeAfter"}):
+ * one measurement of a few seconds moved the ratio by up to 1.8 × between identical runs.
  *
  * <p>The job runs at parallelism 1: one operator thread scores, as the serving benchmark's one
  * thread does, so {@code efficiency} = pipeline events/s ÷ serving users/s says what share of the
@@ -96,8 +98,7 @@ final class PipelineSection {
 
     private static Map<String, Object> measure(Path version, int items, int batch, boolean quick, Path workDir,
             Function<int[], double[]> serving) throws Exception {
-        double[] alone = serving.apply(new int[] {items, batch});
-        double servingUsers = alone[0];
+        double[] before = serving.apply(new int[] {items, batch});
         // enough events to outlast the warm-up (20 s, 10 s with --quick) on a quiet machine
         // (20k items ran at 4,600-7,500 events/s there, 100k at 2,700-3,800, batches of 1 at 1,450-1,750)
         long saturationEvents = batch == 1 ? 60_000 : quick ? 80_000 : items > 0 ? 120_000 : 200_000;
@@ -113,6 +114,9 @@ final class PipelineSection {
             throw new IllegalStateException("the saturation run at " + items + " items left "
                     + sat.get("steady").get("lists").asLong() + " lists after its warm-up; no rate to halve");
         }
+        double[] after = serving.apply(new int[] {items, batch});
+        double servingUsers = (before[0] + after[0]) / 2;
+        double servingUsersPerCpu = (before[1] + after[1]) / 2;
         double eventsPerSecond = sat.get("steady").get("eventsPerSecond").asDouble();
         double half = Math.max(1, Math.floor(eventsPerSecond / 2));
         long halfEvents = (long) Math.max(2_000, half * (quick ? 30 : 60));
@@ -123,12 +127,13 @@ final class PipelineSection {
         row.put("parallelism", 1);
         row.put("eventsPerSecond", Math.round(eventsPerSecond));
         row.put("servingUsersPerSecond", Math.round(servingUsers));
+        row.put("servingUsersPerSecondBeforeAfter", List.of(Math.round(before[0]), Math.round(after[0])));
         row.put("efficiency", Math.round(eventsPerSecond / servingUsers * 1000) / 1000.0);
         // per CPU-second of the whole process: the pipeline's includes the broker, feed and monitor
         double perCpu = sat.get("eventsIn").asDouble() / sat.get("processCpuSeconds").asDouble();
         row.put("eventsPerProcessCpuSecond", Math.round(perCpu));
-        row.put("servingUsersPerCpuSecond", Math.round(alone[1]));
-        row.put("cpuEfficiency", Math.round(perCpu / alone[1] * 1000) / 1000.0);
+        row.put("servingUsersPerCpuSecond", Math.round(servingUsersPerCpu));
+        row.put("cpuEfficiency", Math.round(perCpu / servingUsersPerCpu * 1000) / 1000.0);
         row.put("halfLoadRate", (long) half);
         row.put("halfLoadP50Ms", halfLoad.get("steady").get("p50Ms").asLong());
         row.put("halfLoadP99Ms", halfLoad.get("steady").get("p99Ms").asLong());
@@ -138,9 +143,10 @@ final class PipelineSection {
         List<double[]> cdf = new ArrayList<>();
         halfLoad.get("steady").path("latencyCdfMs").forEach(p -> cdf.add(new double[] {p.get(0).asDouble(), p.get(1).asDouble()}));
         row.put("halfLoadLatencyCdfMs", cdf);
-        System.out.printf("pipeline %,9d items  B=%-3d %,.0f events/s  serving %,.0f users/s  efficiency %.2f  "
-                        + "half load (%,.0f/s) p50 %d p99 %d p99.9 %d ms%n",
-                row.get("items"), batch, eventsPerSecond, servingUsers, eventsPerSecond / servingUsers, half,
+        System.out.printf("pipeline %,9d items  B=%-3d %,.0f events/s  serving %,.0f users/s "
+                        + "(%,.0f before, %,.0f after)  efficiency %.2f  half load (%,.0f/s) p50 %d p99 %d p99.9 %d ms%n",
+                row.get("items"), batch, eventsPerSecond, servingUsers, before[0], after[0],
+                eventsPerSecond / servingUsers, half,
                 row.get("halfLoadP50Ms"), row.get("halfLoadP99Ms"), row.get("halfLoadP999Ms"));
         return row;
     }
