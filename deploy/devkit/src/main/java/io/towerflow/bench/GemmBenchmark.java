@@ -1,5 +1,7 @@
 package io.towerflow.bench;
 
+import io.towerflow.model.IntraOpThreads;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -35,6 +37,8 @@ public class GemmBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        // JMH's worker thread is not the engine's: without this libtorch's BLAS took both cores
+        IntraOpThreads.applyToThisThread();
         manager = NDManager.newBaseManager("PyTorch");
         a = manager.randomNormal(new Shape(n, n));
         b = manager.randomNormal(new Shape(n, n));

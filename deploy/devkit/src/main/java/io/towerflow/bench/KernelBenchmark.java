@@ -1,6 +1,7 @@
 package io.towerflow.bench;
 
 import io.towerflow.index.ItemIndex;
+import io.towerflow.model.IntraOpThreads;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -54,6 +55,7 @@ public class KernelBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        IntraOpThreads.applyToThisThread(); // JMH's worker thread is not the engine's
         index = SyntheticVectors.index(items);
         manager = NDManager.newBaseManager("PyTorch");
         users = new float[BATCHES][];

@@ -76,6 +76,7 @@ public final class ServingModel implements AutoCloseable {
      * catalogue changes) has at least {@code ann.minItems()} items.
      */
     public static ServingModel load(Path versionDir, Device device, AnnSettings ann) throws InvalidModelException {
+        IntraOpThreads.applyToThisThread();
         ModelArtifacts artifacts = ModelArtifacts.load(versionDir);
         if (artifacts.catalogue().size() == 0) {
             throw new InvalidModelException("catalogue of " + versionDir + " is empty");
@@ -217,6 +218,7 @@ public final class ServingModel implements AutoCloseable {
      * the user's recent items score their cosine plus the boost.
      */
     public List<UserResult> recommend(List<UserQuery> users, int k) {
+        IntraOpThreads.applyToThisThread();
         boolean withHistory = false;
         for (int i = 0; i < users.size() && repeat.active() && !withHistory; i++) {
             withHistory = mayRepeat(users.get(i));
@@ -458,6 +460,7 @@ public final class ServingModel implements AutoCloseable {
      * ({@link AnnSettings#rebuildOrUpdate}), here too.
      */
     public ItemIndex prepareCatalogue(Map<String, CatalogueItem> changes) {
+        IntraOpThreads.applyToThisThread();
         int n = baseCatalogue.size();
         List<String> ids = new ArrayList<>(n + changes.size());
         List<String> cats = new ArrayList<>(n + changes.size());

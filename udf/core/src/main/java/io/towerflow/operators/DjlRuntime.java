@@ -11,8 +11,10 @@ public final class DjlRuntime {
 
     /**
      * Sets DJL offline and the libtorch thread counts. They take effect only if the PyTorch engine
-     * has not been loaded in this JVM yet (the pools are per process); values already set as
-     * system properties win.
+     * has not been loaded in this JVM yet; values already set as system properties win. The
+     * inter-op pool is per process; the intra-op count is per calling thread (OpenMP), which DJL
+     * sets on the engine's loading thread only: {@link io.towerflow.model.IntraOpThreads} applies
+     * it to the threads that serve.
      */
     public static void configureThreads(int numThreads, int numInteropThreads) {
         System.setProperty("offline", "true");
