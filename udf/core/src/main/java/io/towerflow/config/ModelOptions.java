@@ -34,8 +34,9 @@ public final class ModelOptions {
                     .intType()
                     .defaultValue(1)
                     .withDescription(
-                            "libtorch intra-op threads (ai.djl.pytorch.num_threads). The pool is "
-                                    + "per process: size it against the slots that share it.");
+                            "libtorch intra-op threads (ai.djl.pytorch.num_threads), applied to each "
+                                    + "thread that serves: every slot's operator thread runs its products on "
+                                    + "this many, so slots x threads should fit the TaskManager's cores.");
 
     public static final ConfigOption<Integer> NUM_INTEROP_THREADS =
             ConfigOptions.key("towerflow.model.num-interop-threads")
