@@ -188,7 +188,7 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The embedded pipeline beside the serving model measured just before each row. */
+    /** The embedded pipeline beside the serving model, measured before and after each row's saturation run. */
     private void pipeline(Map<String, Object> out) throws Exception {
         PipelineSection.run(model, quick, Path.of(".run/bench-pipeline"), itemsAndBatch -> {
             try {

@@ -44,6 +44,8 @@ public final class FusedTopK {
      */
     static final boolean EIGHT_USER_TILE = LANES >= 16
             && Boolean.parseBoolean(System.getProperty("towerflow.fused.eight-user-tile", "true"));
+    /** Components the tile loops take a trip ({@link #scoreEight}), written out four times. */
+    private static final int COMPONENTS_PER_TRIP = 4;
     /** Items per cache block (a block of d = 64 panels is 256 KiB: it stays in L2 across user groups). */
     public static final int DEFAULT_BLOCK_ROWS = 1024;
 
@@ -67,6 +69,10 @@ public final class FusedTopK {
     public FusedTopK(ItemPanels panels, int blockRows) {
         if (panels.width() != PANEL_WIDTH) {
             throw new IllegalArgumentException("panels of " + panels.width() + " rows, kernel needs " + PANEL_WIDTH);
+        }
+        if (panels.components() % COMPONENTS_PER_TRIP != 0) { // the tile loops have no loop for the rest
+            throw new IllegalArgumentException("panels of " + panels.components()
+                    + " components, kernel needs a multiple of " + COMPONENTS_PER_TRIP);
         }
         this.panels = panels;
         this.blockPanels = Math.max(1, blockRows / PANEL_WIDTH);
@@ -214,7 +220,7 @@ public final class FusedTopK {
             FloatVector b2 = a0;
             FloatVector a3 = a0;
             FloatVector b3 = a0;
-            for (int j = 0; j < components; j += 4) {
+            for (int j = 0; j < components; j += COMPONENTS_PER_TRIP) {
                 int o = base + j * PANEL_WIDTH;
                 int g = t0 + j * 4;
                 FloatVector x = FloatVector.fromArray(SPECIES, items, o);
@@ -334,7 +340,7 @@ public final class FusedTopK {
             FloatVector b6 = a0;
             FloatVector a7 = a0;
             FloatVector b7 = a0;
-            for (int j = 0; j < components; j += 4) {
+            for (int j = 0; j < components; j += COMPONENTS_PER_TRIP) {
                 int o = base + j * PANEL_WIDTH;
                 int g = t0 + j * 8;
                 FloatVector x = FloatVector.fromArray(SPECIES, items, o);

@@ -12,9 +12,10 @@ import ai.djl.pytorch.jni.JniUtils;
  * thread of its own: 1.99–2.00 cores busy with {@code num_threads = 1} on this 2-core machine,
  * 1.00–1.01 on the engine's thread or after {@code JniUtils.setNumThreads} on that thread;
  * docs/benchmarks.md). libtorch applies its own setting to a new thread lazily, in some entry
- * points only, and not before a product goes to its BLAS. A slot's inference then competes with every other
- * thread of the TaskManager, the other slots' included. {@link #applyToThisThread()} sets the
- * configured count on the calling thread once; later calls on that thread cost a thread-local read.
+ * points only, and not before a product goes to its BLAS. A slot's inference then competes with
+ * every other thread of the TaskManager, the other slots' included. {@link #applyToThisThread()}
+ * sets the configured count on the calling thread once; later calls on that thread cost a
+ * thread-local read.
  */
 public final class IntraOpThreads {
     private static final ThreadLocal<Boolean> APPLIED = ThreadLocal.withInitial(() -> Boolean.FALSE);
