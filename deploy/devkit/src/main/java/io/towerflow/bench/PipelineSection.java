@@ -164,6 +164,8 @@ final class PipelineSection {
                 "--warmup", quick ? "10s" : "20s",
                 "--window", "2s",
                 "--web-port", "8081-8199",
+                // the figures compare with runs made before the demo had this second consumer
+                "--no-uncommitted-view",
                 "--work-dir", workDir.resolve("run-" + System.nanoTime()).toString()));
         if (batch != 64) {
             args.addAll(List.of("--towerflow.recommend.batch.max-size", Integer.toString(batch)));

@@ -144,6 +144,12 @@ public final class LocalDemo implements Callable<Integer> {
     @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the final figures as JSON.")
     String summaryJson;
 
+    @Option(names = "--no-uncommitted-view", negatable = false,
+            description = "Do not also read the lists read_uncommitted (a front end that wants a list before its"
+                    + " checkpoint commits); the bench's pipeline runs leave it out, one consumer fewer on the"
+                    + " job's cores.")
+    boolean noUncommittedView;
+
     @Option(names = "--new-items-every", paramLabel = "D",
             description = "Add a new item to item-catalog every D (e.g. 30s); the summary's \"exploration\" says how soon"
                     + " they were shown (and acted on, if ever).")
@@ -346,7 +352,7 @@ public final class LocalDemo implements Callable<Integer> {
             try (RetrainSchedule retraining = retraining(kafka, model);
                     OutputMonitor monitor = new OutputMonitor(kafka,
                             options.get(KafkaOptions.RECOMMENDATIONS_TOPIC), options.get(KafkaOptions.DLQ_TOPIC),
-                            options.get(KafkaOptions.FEEDBACK_TOPIC), windowMs);
+                            options.get(KafkaOptions.FEEDBACK_TOPIC), windowMs, !o.noUncommittedView);
                     EventFeed feed = feed(monitor)) {
                 monitor.start();
                 NewItems newItems = null;
@@ -509,6 +515,10 @@ public final class LocalDemo implements Callable<Integer> {
             s.put("p999Ms", monitor.emitLatency(0.999));
             s.put("visibleP50Ms", monitor.visibleLatency(0.5));
             s.put("visibleP99Ms", monitor.visibleLatency(0.99));
+            if (monitor.hasUncommittedView()) {
+                s.put("uncommittedP50Ms", monitor.uncommittedLatency(0.5, Long.MIN_VALUE));
+                s.put("uncommittedP99Ms", monitor.uncommittedLatency(0.99, Long.MIN_VALUE));
+            }
             s.put("modelVersion", monitor.modelVersion());
             s.putPOJO("versionsServed", monitor.versionsServed());
             ObjectNode hr = s.putObject("onlineHR@20ByVersion");
@@ -530,6 +540,12 @@ public final class LocalDemo implements Callable<Integer> {
                 steady.put("p50Ms", st[2]);
                 steady.put("p99Ms", st[3]);
                 steady.put("p999Ms", st[4]);
+                if (monitor.hasUncommittedView()) {
+                    // the same lists as first seen by a read_uncommitted consumer
+                    long from = first == null ? Long.MAX_VALUE : first.start + warmupMs;
+                    steady.put("uncommittedP50Ms", monitor.uncommittedLatency(0.5, from));
+                    steady.put("uncommittedP99Ms", monitor.uncommittedLatency(0.99, from));
+                }
                 // the latency CDF after the warm-up ({q, ms} points), for the bench's plot
                 ArrayNode cdf = steady.putArray("latencyCdfMs");
                 for (double[] point : t.steadyCdf(first == null ? Long.MAX_VALUE : first.start + warmupMs, CDF_QUANTILES)) {

@@ -13,6 +13,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -28,9 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Reads what the job made visible ({@code read_committed}): the lists and the dead letters, and
  * measures for each list the time from when its event was produced to when it was emitted
  * (processing latency) and to when it became visible (which adds the wait for the checkpoint
- * that commits the sink's transaction). Keeps a time series of fixed windows of emit time (lists,
- * emit latency, versions, prequential HR@20 of the acts that followed the window's lists), see
- * {@link Timeline}.
+ * that commits the sink's transaction). Optionally a second consumer reads the lists topic
+ * {@code read_uncommitted}, as a front end that wants lists before their checkpoint would, and
+ * measures when each list was first seen there. Keeps a time series of fixed windows of emit time
+ * (lists, emit latency, versions, prequential HR@20 of the acts that followed the window's lists),
+ * see {@link Timeline}.
  */
 final class OutputMonitor implements AutoCloseable {
     static final int HIT_K = 20;
@@ -55,20 +58,27 @@ final class OutputMonitor implements AutoCloseable {
     /** Acts on an item of an exploration slot of the list shown before. */
     private final AtomicLong exploreSlotHits = new AtomicLong();
     private final List<Long> visibleLatencies = new ArrayList<>();
+    /** Lists first seen by the read_uncommitted consumer: "user|event time" → wall ms. */
+    private final Map<String, Long> seenUncommitted = new ConcurrentHashMap<>();
+    /** {emit time, produced → first seen read_uncommitted} per list. */
+    private final List<long[]> uncommittedLatencies = new ArrayList<>();
+    /** Null without the uncommitted view. */
+    private final KafkaConsumer<byte[], byte[]> uncommitted;
+    private final Thread uncommittedThread;
     private volatile String modelVersion = "";
     private volatile long lastOutputMs;
     private volatile long lastEmittedTs;
     private final Thread thread;
     private volatile boolean running = true;
 
-    OutputMonitor(KafkaEndpoint kafka, String recommendationsTopic, String dlqTopic, String feedbackTopic, long windowMs) {
+    /**
+     * @param uncommittedView also read the lists {@code read_uncommitted} (one more consumer and
+     *     thread in the process)
+     */
+    OutputMonitor(KafkaEndpoint kafka, String recommendationsTopic, String dlqTopic, String feedbackTopic, long windowMs,
+            boolean uncommittedView) {
         this.timeline = new Timeline(windowMs);
-        Properties p = kafka.properties();
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        this.consumer = new KafkaConsumer<>(p);
+        this.consumer = consumer(kafka, "read_committed");
         this.recommendationsTopic = recommendationsTopic;
         List<TopicPartition> parts = new ArrayList<>();
         this.feedbackTopic = feedbackTopic;
@@ -80,10 +90,63 @@ final class OutputMonitor implements AutoCloseable {
         parts.forEach(consumer::position); // fix the start now, before anything is produced
         this.thread = new Thread(this::run, "towerflow-demo-monitor");
         this.thread.setDaemon(true);
+        if (uncommittedView) {
+            this.uncommitted = consumer(kafka, "read_uncommitted");
+            List<TopicPartition> lists = new ArrayList<>();
+            uncommitted.partitionsFor(recommendationsTopic)
+                    .forEach(i -> lists.add(new TopicPartition(recommendationsTopic, i.partition())));
+            uncommitted.assign(lists);
+            uncommitted.seekToEnd(lists);
+            lists.forEach(uncommitted::position);
+            this.uncommittedThread = new Thread(this::runUncommitted, "towerflow-demo-monitor-uncommitted");
+            this.uncommittedThread.setDaemon(true);
+        } else {
+            this.uncommitted = null;
+            this.uncommittedThread = null;
+        }
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(KafkaEndpoint kafka, String isolation) {
+        Properties p = kafka.properties();
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        return new KafkaConsumer<>(p);
     }
 
     void start() {
         thread.start();
+        if (uncommittedThread != null) {
+            uncommittedThread.start();
+        }
+    }
+
+    /**
+     * Notes when each list is first seen read_uncommitted, by its record's key (the user id) and
+     * timestamp (the sink writes the event's timestamp, which the feed set to the event time), so
+     * no JSON is parsed; the committed side turns it into a latency when it sees the same list.
+     * Lists that never commit (an aborted transaction after a failure) are dropped after a minute.
+     */
+    private void runUncommitted() {
+        try {
+            long nextSweep = System.currentTimeMillis() + 60_000;
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> r : uncommitted.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null) {
+                        String key = new String(r.key(), StandardCharsets.UTF_8) + '|' + r.timestamp();
+                        seenUncommitted.putIfAbsent(key, System.currentTimeMillis());
+                    }
+                }
+                long now = System.currentTimeMillis();
+                if (now >= nextSweep) {
+                    seenUncommitted.values().removeIf(seen -> seen < now - 60_000);
+                    nextSweep = now + 60_000;
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        }
     }
 
     /** Remembers when the event of (user, event time) was produced. */
@@ -135,12 +198,17 @@ final class OutputMonitor implements AutoCloseable {
                         synchronized (this) {
                             versionsServed.add(rec.modelVersion);
                         }
-                        Long at = takeProduced(rec.userId + '|' + rec.eventTs);
+                        String key = rec.userId + '|' + rec.eventTs;
+                        Long at = takeProduced(key);
+                        Long seen = uncommitted == null ? null : seenUncommitted.remove(key);
                         synchronized (this) {
                             if (at == null) {
                                 unmatched.incrementAndGet();
                             } else {
                                 visibleLatencies.add(Math.max(0, now - at));
+                                if (seen != null) {
+                                    uncommittedLatencies.add(new long[] {rec.emittedTs, Math.max(0, seen - at)});
+                                }
                             }
                             timeline.list(rec.emittedTs, rec.modelVersion, at == null ? -1 : Math.max(0, rec.emittedTs - at));
                         }
@@ -282,11 +350,32 @@ final class OutputMonitor implements AutoCloseable {
         return Timeline.quantile(visibleLatencies.stream().mapToLong(Long::longValue).toArray(), q);
     }
 
+    /**
+     * The q-quantile of event produced → list first seen by a read_uncommitted consumer, over the
+     * lists emitted from {@code fromEmittedTs} on that also committed, ms; -1 when none (or without
+     * the uncommitted view).
+     */
+    synchronized long uncommittedLatency(double q, long fromEmittedTs) {
+        return Timeline.quantile(
+                uncommittedLatencies.stream().filter(l -> l[0] >= fromEmittedTs).mapToLong(l -> l[1]).toArray(), q);
+    }
+
+    boolean hasUncommittedView() {
+        return uncommitted != null;
+    }
+
     @Override
     public void close() throws InterruptedException {
         running = false;
         consumer.wakeup();
         thread.join(5_000);
         consumer.close();
+        if (uncommitted != null) {
+            uncommitted.wakeup();
+            if (uncommittedThread.isAlive()) {
+                uncommittedThread.join(5_000);
+            }
+            uncommitted.close();
+        }
     }
 }

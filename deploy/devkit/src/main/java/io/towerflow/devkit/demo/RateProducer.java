@@ -171,7 +171,7 @@ final class RateProducer {
     private String progressLine(OutputMonitor monitor, double eventsPerSecond) {
         return String.format(
                 "events in %,d | lists out %,d | DLQ %,d | %,.0f events/s | "
-                        + "event->list p50 %d ms p99 %d ms (visible p50 %d ms) | model %s | online HR@20 %s",
+                        + "event->list p50 %d ms p99 %d ms (visible p50 %d ms%s) | model %s | online HR@20 %s",
                 produced,
                 monitor.lists(),
                 monitor.deadLetters(),
@@ -179,6 +179,9 @@ final class RateProducer {
                 monitor.emitLatency(0.5),
                 monitor.emitLatency(0.99),
                 monitor.visibleLatency(0.5),
+                monitor.hasUncommittedView()
+                        ? ", uncommitted " + monitor.uncommittedLatency(0.5, Long.MIN_VALUE) + " ms"
+                        : "",
                 monitor.modelVersion(),
                 formatRates(monitor.onlineHitRateByVersion()));
     }

@@ -20,7 +20,8 @@ import java.util.List;
 /**
  * The demo against an existing Kafka that only speaks SASL_SSL ({@code --bootstrap-servers} and
  * {@code --towerflow.kafka.properties.*}): its topic creation, producer, job and monitor all
- * connect, and every event produced gets its committed list.
+ * connect (the monitor's read_uncommitted consumer of the lists too), and every event produced gets
+ * its committed list.
  */
 class SecuredDemoITCase {
     @TempDir Path tmp;
@@ -45,6 +46,9 @@ class SecuredDemoITCase {
             assertEquals(400, s.get("eventsIn").asLong(), s.toString());
             assertEquals(400, s.get("recommendationsOut").asLong() + s.get("dlq").asLong(), s.toString());
             assertTrue(s.get("recommendationsOut").asLong() > 0, s.toString());
+            // the read_uncommitted consumer connected too and saw the lists before they committed
+            long uncommitted = s.path("uncommittedP50Ms").asLong(-1);
+            assertTrue(uncommitted >= 0 && uncommitted <= s.get("visibleP99Ms").asLong(), s.toString());
         }
     }
 }
