@@ -205,6 +205,33 @@ public final class JsonCodec {
     }
 
     /**
+     * Only a list's {@code eventTs} (which, with its record key, the user id, names the event it
+     * answers): for readers that match lists to events and need not build twenty items per list
+     * (the demo's {@code read_uncommitted} view). It stops at the field, which {@link
+     * #recommendation} writes second.
+     *
+     * @throws IllegalArgumentException when the record has no numeric {@code eventTs}
+     */
+    public static long parseRecommendationEventTs(byte[] json) {
+        try (JsonParser p = MAPPER.getFactory().createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("recommendation record is not a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (field.equals("eventTs") && value == JsonToken.VALUE_NUMBER_INT) {
+                    return p.getLongValue();
+                }
+                p.skipChildren();
+            }
+            throw new IllegalArgumentException("recommendation record without a numeric eventTs");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
      * Only what a feedback record says about the list shown before the act ({@code userId},
      * {@code itemId}, {@code ts} and {@code shown}), its history skipped unread: for readers that
      * judge hits (the demo's monitor) and need not build fifty history entries per record. It

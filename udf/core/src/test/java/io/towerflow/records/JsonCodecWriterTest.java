@@ -35,6 +35,21 @@ class JsonCodecWriterTest {
     }
 
     @Test
+    void theBriefListParserReadsTheEventTimeInAnyFieldOrder() throws Exception {
+        Recommendation r = new Recommendation("u42", 1764547212345L, 1764547212361L, "v1",
+                new ScoredItem[] {new ScoredItem("1307", 0.83f)});
+        assertThat(JsonCodec.parseRecommendationEventTs(JsonCodec.recommendation(r))).isEqualTo(1764547212345L);
+        ObjectNode reordered = M.createObjectNode();
+        reordered.putArray("items").addObject().put("itemId", "1307").put("eventTs", 1L);
+        reordered.put("userId", "u42");
+        reordered.put("eventTs", 1764547212345L);
+        assertThat(JsonCodec.parseRecommendationEventTs(M.writeValueAsBytes(reordered))).isEqualTo(1764547212345L);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> JsonCodec.parseRecommendationEventTs("{\"userId\":\"u42\"}".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void feedbackBytesAreThoseOfTheTreeEncodingAndRoundTrip() throws Exception {
         for (boolean shown : new boolean[] {true, false}) {
             Feedback f = new Feedback();

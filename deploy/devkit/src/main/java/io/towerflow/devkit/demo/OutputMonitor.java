@@ -124,18 +124,25 @@ final class OutputMonitor implements AutoCloseable {
 
     /**
      * Notes when each list is first seen read_uncommitted, by its record's key (the user id) and
-     * timestamp (the sink writes the event's timestamp, which the feed set to the event time), so
-     * no JSON is parsed; the committed side turns it into a latency when it sees the same list.
-     * Lists that never commit (an aborted transaction after a failure) are dropped after a minute.
+     * its {@code eventTs} (read briefly: the record timestamp is the event time only when the
+     * behaviour topic keeps CreateTime); the committed side turns it into a latency when it sees
+     * the same list. Lists that never commit (an aborted transaction after a failure) are dropped
+     * after a minute.
      */
     private void runUncommitted() {
         try {
             long nextSweep = System.currentTimeMillis() + 60_000;
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> r : uncommitted.poll(Duration.ofMillis(200))) {
-                    if (r.key() != null) {
-                        String key = new String(r.key(), StandardCharsets.UTF_8) + '|' + r.timestamp();
+                    if (r.key() == null) {
+                        continue;
+                    }
+                    try {
+                        String key = new String(r.key(), StandardCharsets.UTF_8) + '|'
+                                + JsonCodec.parseRecommendationEventTs(r.value());
                         seenUncommitted.putIfAbsent(key, System.currentTimeMillis());
+                    } catch (RuntimeException notAList) {
+                        // not one of the job's lists: nothing to time (the committed side counts it)
                     }
                 }
                 long now = System.currentTimeMillis();
