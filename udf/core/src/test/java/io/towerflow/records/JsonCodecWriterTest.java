@@ -1,6 +1,7 @@
 package io.towerflow.records;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -44,8 +45,7 @@ class JsonCodecWriterTest {
         reordered.put("userId", "u42");
         reordered.put("eventTs", 1764547212345L);
         assertThat(JsonCodec.parseRecommendationEventTs(M.writeValueAsBytes(reordered))).isEqualTo(1764547212345L);
-        org.assertj.core.api.Assertions.assertThatThrownBy(
-                        () -> JsonCodec.parseRecommendationEventTs("{\"userId\":\"u42\"}".getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() -> JsonCodec.parseRecommendationEventTs("{\"userId\":\"u42\"}".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -80,30 +79,30 @@ final class OutputMonitor implements AutoCloseable {
         this.timeline = new Timeline(windowMs);
         this.consumer = consumer(kafka, "read_committed");
         this.recommendationsTopic = recommendationsTopic;
-        List<TopicPartition> parts = new ArrayList<>();
         this.feedbackTopic = feedbackTopic;
-        for (String t : Arrays.asList(recommendationsTopic, dlqTopic, feedbackTopic)) {
-            consumer.partitionsFor(t).forEach(i -> parts.add(new TopicPartition(t, i.partition())));
-        }
-        consumer.assign(parts);
-        consumer.seekToEnd(parts);
-        parts.forEach(consumer::position); // fix the start now, before anything is produced
+        assignAtEnd(consumer, recommendationsTopic, dlqTopic, feedbackTopic);
         this.thread = new Thread(this::run, "towerflow-demo-monitor");
         this.thread.setDaemon(true);
         if (uncommittedView) {
             this.uncommitted = consumer(kafka, "read_uncommitted");
-            List<TopicPartition> lists = new ArrayList<>();
-            uncommitted.partitionsFor(recommendationsTopic)
-                    .forEach(i -> lists.add(new TopicPartition(recommendationsTopic, i.partition())));
-            uncommitted.assign(lists);
-            uncommitted.seekToEnd(lists);
-            lists.forEach(uncommitted::position);
+            assignAtEnd(uncommitted, recommendationsTopic);
             this.uncommittedThread = new Thread(this::runUncommitted, "towerflow-demo-monitor-uncommitted");
             this.uncommittedThread.setDaemon(true);
         } else {
             this.uncommitted = null;
             this.uncommittedThread = null;
         }
+    }
+
+    /** Assigns every partition of {@code topics}, positioned at their ends now, before anything is produced. */
+    private static void assignAtEnd(KafkaConsumer<byte[], byte[]> c, String... topics) {
+        List<TopicPartition> parts = new ArrayList<>();
+        for (String t : topics) {
+            c.partitionsFor(t).forEach(i -> parts.add(new TopicPartition(t, i.partition())));
+        }
+        c.assign(parts);
+        c.seekToEnd(parts);
+        parts.forEach(c::position);
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(KafkaEndpoint kafka, String isolation) {
